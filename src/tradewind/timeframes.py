@@ -1,0 +1,81 @@
+"""Timeframe strings ("1m", "5m", "1h", "4h", "1d", "1w") and what follows from them.
+
+A bar's timestamp is its **open** time, in UTC, everywhere in tradewind.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from tradewind.exceptions import ConfigError
+
+__all__ = [
+    "bars_per_year",
+    "infer_timeframe",
+    "timeframe_seconds",
+    "timeframe_to_offset",
+]
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_PATTERN = re.compile(r"^(\d+)([smhdw])$")
+_SECONDS_PER_YEAR = 365.25 * 86400
+
+
+def timeframe_seconds(timeframe: str) -> int:
+    """Length of one bar in seconds; raises ConfigError naming the bad string."""
+    match = _PATTERN.match(str(timeframe).strip())
+    if not match:
+        raise ConfigError(
+            f"timeframe {timeframe!r} is not understood: use a number and one of "
+            "s, m, h, d, w (for example '1m', '15m', '4h', '1d')"
+        )
+    count, unit = int(match.group(1)), match.group(2)
+    if count <= 0:
+        raise ConfigError(f"timeframe {timeframe!r} must be positive")
+    return count * _UNIT_SECONDS[unit]
+
+
+def timeframe_to_offset(timeframe: str) -> pd.Timedelta:
+    """The bar length as a pandas Timedelta."""
+    return pd.Timedelta(seconds=timeframe_seconds(timeframe))
+
+
+def _format(seconds: int) -> str:
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def infer_timeframe(index: pd.DatetimeIndex) -> str | None:
+    """The most common spacing between consecutive bars, as a timeframe string.
+
+    Returns None when there are fewer than two bars.
+    """
+    if len(index) < 2:
+        return None
+    # as_unit: pandas >= 3 builds microsecond indexes by default; asi8 is in the unit.
+    steps = np.diff(pd.DatetimeIndex(index).as_unit("ns").asi8) // 1_000_000_000
+    steps = steps[steps > 0]
+    if len(steps) == 0:
+        return None
+    values, counts = np.unique(steps, return_counts=True)
+    return _format(int(values[np.argmax(counts)]))
+
+
+def bars_per_year(timeframe: str, *, trading_days: float | None = None) -> float:
+    """How many bars of this timeframe fit in a year, for annualising returns.
+
+    Crypto trades around the clock (365.25 days). Pass ``trading_days=252`` for
+    markets that close on weekends; bars per day then count the session as 24h
+    for intraday FX (which trades ~24h on weekdays) and 1 for daily bars.
+    """
+    seconds = timeframe_seconds(timeframe)
+    if trading_days is None:
+        return _SECONDS_PER_YEAR / seconds
+    if seconds >= 86400:
+        return trading_days * 86400 / seconds
+    return trading_days * 86400 / seconds
