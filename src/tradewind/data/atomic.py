@@ -1,0 +1,67 @@
+"""Atomic Parquet writes: a reader sees the old file or the new one, never half of one.
+
+The frame is written to a temporary file in the target's folder, flushed and fsynced,
+then moved over the target with ``os.replace`` (atomic on POSIX and Windows within one
+file system). On any error the temporary file is removed and the old file is intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["write_parquet_atomic"]
+
+
+def write_parquet_atomic(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    index: bool = True,
+    metadata: Mapping[str, object] | None = None,
+) -> Path:
+    """Write ``frame`` to ``path`` as zstd Parquet, atomically; return the path.
+
+    Parameters
+    ----------
+    frame:
+        Any DataFrame; with ``index=True`` its index is kept (``pd.read_parquet``
+        restores it).
+    metadata:
+        JSON-serialisable values stored under the Parquet schema metadata key
+        ``tradewind``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(frame, preserve_index=index)
+    if metadata is not None:
+        schema_meta = dict(table.schema.metadata or {})
+        schema_meta[b"tradewind"] = json.dumps(dict(metadata)).encode()
+        table = table.replace_schema_metadata(schema_meta)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pq.write_table(table, fh, compression="zstd")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # persist the rename itself (POSIX)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return path
