@@ -1,0 +1,27 @@
+"""From feature rows to training data without leaks: samples, splits, normalisers, windows.
+
+- :class:`SampleIndex`: feature rows with a full window and a known label (sample positions).
+- :func:`walk_forward` / :func:`holdout_split`: purged splits over sample positions,
+  checked by :func:`check_splits`.
+- :class:`Normalizer`: fitted on training rows only, stored as JSON.
+- :class:`Windows`: batches gathered by end row over one matrix, never materialised.
+"""
+
+from tradewind.dataset.leakage import check_splits
+from tradewind.dataset.normalize import Normalizer, NormalizerSpec
+from tradewind.dataset.samples import SampleIndex
+from tradewind.dataset.splits import Split, SplitSpec, holdout_split, make_splits, walk_forward
+from tradewind.dataset.windows import Windows
+
+__all__ = [
+    "Normalizer",
+    "NormalizerSpec",
+    "SampleIndex",
+    "Split",
+    "SplitSpec",
+    "Windows",
+    "check_splits",
+    "holdout_split",
+    "make_splits",
+    "walk_forward",
+]
