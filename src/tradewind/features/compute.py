@@ -1,0 +1,248 @@
+"""``compute``: candles in, a causal, finite, scale-free feature matrix out.
+
+Row ``t`` of every output describes the bar that opens at ``index[t]`` and uses only
+that bar and earlier ones (property-tested: changing or appending bars after ``t``
+never changes row ``t``). The first ``warmup_rows`` bars are dropped because some
+feature is not yet defined or its smoothing has not settled there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tradewind.exceptions import ConfigError, DataError
+from tradewind.features.bars import Bars
+from tradewind.features.indicators import compute_indicator, indicator_warmup
+from tradewind.features.multi_timeframe import align_to_base, base_bars_per_bar, resample_ohlcv
+from tradewind.features.registry import FEATURE_SETS
+from tradewind.features.spec import FeatureSpec, HigherTimeframeSpec
+from tradewind.timeframes import infer_timeframe, timeframe_seconds
+
+__all__ = ["Features", "compute", "warmup_bars"]
+
+_COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True)
+class Features:
+    """What :func:`compute` returns.
+
+    Attributes
+    ----------
+    frame:
+        float64 [T', F] main features; index = candle open times from row ``warmup_rows``
+        on; columns = ``names`` (order: ``spec.sets``, ``spec.indicators``,
+        ``spec.higher_timeframes``).
+    side:
+        float64 [T', S] side-set features on the same index, or None without side sets.
+    warmup_rows:
+        Leading candles dropped (no full, settled value for some feature there).
+    names, side_names:
+        Column names of ``frame`` and ``side``.
+    """
+
+    frame: pd.DataFrame
+    side: pd.DataFrame | None
+    warmup_rows: int
+    names: list[str]
+    side_names: list[str]
+
+
+def _validated(candles: pd.DataFrame) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray]]:
+    if not isinstance(candles, pd.DataFrame):
+        raise DataError(f"candles must be a pandas DataFrame, got {type(candles).__name__}")
+    missing = [c for c in _COLUMNS if c not in candles.columns]
+    if missing:
+        raise DataError(
+            f"candles lack column(s) {missing} (have {list(candles.columns)}); "
+            "features need open, high, low, close, volume"
+        )
+    index = candles.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise DataError(
+            f"candles need a DatetimeIndex of bar open times, got {type(index).__name__}; "
+            "set the timestamp column as the index"
+        )
+    if len(index) > 1:
+        steps = np.diff(index.as_unit("ns").asi8)
+        bad = np.flatnonzero(steps <= 0)
+        if len(bad):
+            raise DataError(
+                f"candle timestamps must be strictly ascending: {index[bad[0] + 1]} follows "
+                f"{index[bad[0]]} (row {bad[0] + 1}); sort and de-duplicate the candles"
+            )
+    arrays: dict[str, np.ndarray] = {}
+    for column in _COLUMNS:
+        try:
+            values = candles[column].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"candles column {column!r} is not numeric: {exc}") from exc
+        invalid = ~np.isfinite(values) | (values < 0 if column == "volume" else values <= 0)
+        if invalid.any():
+            row = int(np.argmax(invalid))
+            rule = "finite and >= 0" if column == "volume" else "finite and > 0"
+            raise DataError(
+                f"candles column {column!r} must be {rule}: {values[row]!r} at {index[row]} "
+                f"(row {row}); repair or drop that bar"
+            )
+        arrays[column] = values
+    return index, arrays
+
+
+def _base_warmup(spec: FeatureSpec) -> int:
+    warm = [FEATURE_SETS[name].warmup(spec.params) for name in (*spec.sets, *spec.side_sets)]
+    warm += [indicator_warmup(ind, spec.params) for ind in spec.indicators]
+    return max(warm, default=0)
+
+
+def _higher_warmup(spec: FeatureSpec, higher: HigherTimeframeSpec) -> int:
+    return max(FEATURE_SETS[name].warmup(spec.params) for name in higher.sets)
+
+
+def _base_seconds(index: pd.DatetimeIndex, timeframe: str | None) -> int:
+    if timeframe is None:
+        timeframe = infer_timeframe(index)
+    if timeframe is None:
+        raise DataError("cannot infer the candles' timeframe from fewer than two bars; pass it")
+    return timeframe_seconds(timeframe)
+
+
+def warmup_bars(spec: FeatureSpec, timeframe: str | None = None) -> int:
+    """Bars of history needed before the first full feature row.
+
+    ``compute`` on ``warmup_bars(spec) + n`` gapless bars gives ``n`` rows. Without
+    higher timeframes this equals ``Features.warmup_rows``. With them it is the worst
+    case over where the data starts inside a higher bar (``warmup_rows`` may be up to
+    one higher bar smaller), and the base ``timeframe`` (e.g. ``"5m"``) is required.
+    """
+    warm = _base_warmup(spec)
+    if spec.higher_timeframes:
+        if timeframe is None:
+            raise ConfigError(
+                "warmup_bars: this feature spec has higher_timeframes; pass the candles' "
+                "base timeframe, e.g. warmup_bars(spec, timeframe='5m')"
+            )
+        base = timeframe_seconds(timeframe)
+        for higher in spec.higher_timeframes:
+            per_bar = base_bars_per_bar(timeframe_seconds(higher.timeframe), base)
+            warm = max(warm, (_higher_warmup(spec, higher) + 2) * per_bar - 2)
+    return warm
+
+
+def _higher_columns(
+    spec: FeatureSpec,
+    higher: HigherTimeframeSpec,
+    index: pd.DatetimeIndex,
+    arrays: dict[str, np.ndarray],
+    base_seconds: int,
+) -> tuple[list[str], list[np.ndarray], int]:
+    seconds = timeframe_seconds(higher.timeframe)
+    times = index.as_unit("ns").asi8
+    bars = resample_ohlcv(times, *(arrays[c] for c in _COLUMNS), seconds)
+    rows = align_to_base(times, bars.open_ns, seconds, base_seconds)
+    warm = _higher_warmup(spec, higher)
+    first = int(np.searchsorted(rows, warm, side="left"))
+    if first >= len(times):
+        raise DataError(
+            f"features.higher_timeframes {higher.timeframe!r}: its sets need {warm + 1} closed "
+            f"{higher.timeframe} bars but the candles hold {len(bars.open_ns)} "
+            f"({len(times)} base bars); supply more history or drop this timeframe"
+        )
+    higher_bars = Bars(bars.open, bars.high, bars.low, bars.close, bars.volume, spec.params)
+    names: list[str] = []
+    columns: list[np.ndarray] = []
+    visible = rows >= 0
+    for name in higher.sets:
+        feature_set = FEATURE_SETS[name]
+        for feature, values in zip(
+            feature_set.names, feature_set.compute(higher_bars), strict=True
+        ):
+            aligned = np.full(len(times), np.nan)
+            aligned[visible] = values[rows[visible]]
+            names.append(higher.prefix + feature)
+            columns.append(aligned)
+    return names, columns, first
+
+
+def _assemble(
+    names: list[str], columns: list[np.ndarray], index: pd.DatetimeIndex, warm: int
+) -> pd.DataFrame:
+    matrix = np.empty((len(index) - warm, len(columns)), dtype=np.float64, order="F")
+    for j, column in enumerate(columns):
+        matrix[:, j] = column[warm:]
+    if not np.isfinite(matrix.sum(axis=0)).all():  # cheap; exact scan only on failure
+        _raise_first_non_finite(names, matrix, index, warm)
+    return pd.DataFrame(matrix, index=index[warm:], columns=names, copy=False)
+
+
+def _raise_first_non_finite(
+    names: list[str], matrix: np.ndarray, index: pd.DatetimeIndex, warm: int
+) -> None:
+    bad = ~np.isfinite(matrix)
+    if bad.any():
+        row = int(np.argmax(bad.any(axis=1)))
+        col = int(np.argmax(bad[row]))
+        raise DataError(
+            f"feature {names[col]!r} is {matrix[row, col]!r} at {index[warm + row]} (row "
+            f"{warm + row}) after the warm-up; check the candles around that bar (flat or "
+            "repeated prices, gaps) or report it as a tradewind bug"
+        )
+
+
+def compute(candles: pd.DataFrame, spec: FeatureSpec, *, timeframe: str | None = None) -> Features:
+    """Compute the features ``spec`` asks for on ``candles``.
+
+    Parameters
+    ----------
+    candles:
+        Canonical candles: DatetimeIndex of bar open times (UTC, ascending, unique),
+        float columns open, high, low, close (> 0) and volume (>= 0).
+    spec:
+        What to compute (see :class:`FeatureSpec`).
+    timeframe:
+        The candles' bar length, e.g. ``"5m"``; only used with higher timeframes, and
+        inferred from the index when omitted.
+
+    Returns
+    -------
+    Features
+        Finite float64 features from row ``warmup_rows`` on; DataError names the
+        feature and timestamp of any non-finite value.
+    """
+    index, arrays = _validated(candles)
+    bars = Bars(*(arrays[c] for c in _COLUMNS), spec.params)
+    names: list[str] = []
+    columns: list[np.ndarray] = []
+    for name in spec.sets:
+        names += FEATURE_SETS[name].names
+        columns += FEATURE_SETS[name].compute(bars)
+    for indicator in spec.indicators:
+        names.append(indicator.column)
+        columns.append(compute_indicator(indicator, bars))
+    warm = _base_warmup(spec)
+    if spec.higher_timeframes:
+        base_seconds = _base_seconds(index, timeframe)
+        for higher in spec.higher_timeframes:
+            more_names, more_columns, first = _higher_columns(
+                spec, higher, index, arrays, base_seconds
+            )
+            names += more_names
+            columns += more_columns
+            warm = max(warm, first)
+    side_names: list[str] = []
+    side_columns: list[np.ndarray] = []
+    for name in spec.side_sets:
+        side_names += FEATURE_SETS[name].names
+        side_columns += FEATURE_SETS[name].compute(bars)
+    if warm >= len(index):
+        raise DataError(
+            f"{len(index)} candles are too few: this feature spec drops the first {warm} "
+            f"bars as warm-up, so at least {warm + 1} are needed; supply more history or "
+            "shorten the periods in features.params"
+        )
+    frame = _assemble(names, columns, index, warm)
+    side = _assemble(side_names, side_columns, index, warm) if side_names else None
+    return Features(frame=frame, side=side, warmup_rows=warm, names=names, side_names=side_names)
