@@ -1,0 +1,82 @@
+"""The public surface of tradewind.evaluation and tradewind.calibration is what was meant."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("package", "expected"),
+    [
+        (
+            "tradewind.calibration",
+            {
+                "CalibrationSpec",
+                "Calibrator",
+                "IdentityCalibrator",
+                "TemperatureScaler",
+                "VectorScaler",
+                "adaptive_ece",
+                "calibrator_from_dict",
+                "ece",
+                "fit_temperature",
+                "log_softmax",
+                "make_calibrator",
+                "nll",
+                "reliability_curve",
+                "softmax",
+            },
+        ),
+        (
+            "tradewind.evaluation",
+            {
+                "BASELINES",
+                "LEARNED_BASELINES",
+                "BootstrapResult",
+                "ClassScores",
+                "ClassificationMetrics",
+                "DiagnosticThresholds",
+                "Diagnostics",
+                "FeatureScaleIssue",
+                "GateCheck",
+                "GateEvidence",
+                "GateSpec",
+                "GateVerdict",
+                "InputStats",
+                "Interval",
+                "PredictorIntervals",
+                "brier_score",
+                "classification_metrics",
+                "diagnose",
+                "evaluate_gate",
+                "input_scale_audit",
+                "lagged_features",
+                "mcc_from_confusion",
+                "mcc_from_counts",
+                "moving_block_bootstrap_ci",
+                "run_baselines",
+            },
+        ),
+    ],
+)
+def test_public_names(package: str, expected: set[str]) -> None:
+    module = importlib.import_module(package)
+    assert set(module.__all__) == expected
+    for name in module.__all__:
+        assert getattr(module, name) is not None
+    public = {n for n in vars(module) if not n.startswith("_")}
+    assert public - set(module.__all__) <= {
+        "annotations",
+        "baselines",
+        "bootstrap",
+        "diagnostics",
+        "gate",
+        "metrics",
+        "input_audit",
+        "calibration_error",
+        "functional",
+        "scalers",
+        "spec",
+    }
