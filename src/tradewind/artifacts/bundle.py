@@ -1,0 +1,282 @@
+"""Model bundles: a model never travels without its normaliser, specs and temperature.
+
+A bundle is a directory::
+
+    weights.safetensors   model weights (no pickle)
+    manifest.json         model/feature/label specs, lookback, classes, feature order,
+                          normaliser and calibrator parameters, metrics, gate verdict,
+                          sha256 fingerprint of the training data, package version
+    checksums.sha256      sha256 of the two files above
+
+``save_bundle`` writes it atomically (temp directory + rename); ``load_bundle`` checks
+the checksums and the manifest schema before building anything, and
+``Bundle.predict_proba`` is the one prediction path shared by ``signal``, ``backtest``,
+the server and the live loop, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from safetensors.torch import load_file, save_file
+
+from tradewind.calibration import calibrator_from_dict
+from tradewind.dataset import Normalizer, Windows
+from tradewind.exceptions import BundleError, SchemaMismatchError
+from tradewind.features import Features, FeatureSpec, compute
+from tradewind.labels import LabelSpec
+from tradewind.models import build, parse_model_spec
+from tradewind.training import predict_logits
+
+__all__ = [
+    "BUNDLE_SCHEMA_VERSION",
+    "Bundle",
+    "BundleManifest",
+    "data_fingerprint",
+    "load_bundle",
+    "save_bundle",
+]
+
+BUNDLE_SCHEMA_VERSION = 1
+WEIGHTS = "weights.safetensors"
+MANIFEST = "manifest.json"
+CHECKSUMS = "checksums.sha256"
+
+
+class BundleManifest(BaseModel):
+    """Everything needed to turn raw candles into calibrated probabilities again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = BUNDLE_SCHEMA_VERSION
+    tradewind_version: str
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
+    name: str
+    model: dict[str, Any]
+    features: dict[str, Any]
+    labels: dict[str, Any]
+    lookback: int
+    warmup_bars: int
+    classes: list[str]
+    feature_names: list[str]
+    side_names: list[str] = Field(default_factory=list)
+    normalizer: dict[str, Any]
+    side_normalizer: dict[str, Any] | None = None
+    calibration: dict[str, Any]
+    tta: list[str] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    gate: dict[str, Any] = Field(default_factory=dict)
+    training: dict[str, Any] = Field(default_factory=dict)
+
+
+def data_fingerprint(candles: pd.DataFrame) -> str:
+    """sha256 of the canonical candles (timestamps and OHLCV bytes), order-sensitive."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(candles.index.asi8).tobytes())
+    digest.update(np.ascontiguousarray(candles.to_numpy(dtype=np.float64)).tobytes())
+    return digest.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class Bundle:
+    """A loaded bundle: model in eval mode plus everything that must travel with it."""
+
+    manifest: BundleManifest
+    model: torch.nn.Module
+    normalizer: Normalizer
+    side_normalizer: Normalizer | None
+    calibrator: Any
+    path: Path | None = None
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.manifest.classes)
+
+    @property
+    def lookback(self) -> int:
+        return self.manifest.lookback
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.manifest.data.get("fingerprint", ""))
+
+    @property
+    def feature_spec(self) -> FeatureSpec:
+        return FeatureSpec.model_validate(self.manifest.features)
+
+    @property
+    def label_spec(self) -> LabelSpec:
+        return LabelSpec.model_validate(self.manifest.labels)
+
+    @property
+    def min_candles(self) -> int:
+        """Candles a caller must supply to get one prediction (warm-up + lookback)."""
+        return self.manifest.warmup_bars + self.manifest.lookback
+
+    def check_features(self, names: list[str], side_names: list[str] | None = None) -> None:
+        """Refuse inputs whose feature names or order differ from training."""
+        for got, want, what in (
+            (list(names), self.manifest.feature_names, "features"),
+            (list(side_names or []), self.manifest.side_names, "side features"),
+        ):
+            if got == want:
+                continue
+            missing = [n for n in want if n not in got]
+            extra = [n for n in got if n not in want]
+            detail = f"missing {missing}, unexpected {extra}" if missing or extra else (
+                "same names in a different order"
+            )
+            raise SchemaMismatchError(
+                f"input {what} do not match the bundle ({len(got)} given, {len(want)} "
+                f"expected): {detail}. Compute features with the bundle's own feature spec."
+            )
+
+    def features(self, candles: pd.DataFrame) -> Features:
+        """Features of ``candles`` computed with the bundle's own feature spec."""
+        return compute(candles, self.feature_spec)
+
+    def predict_logits(self, feats: Features, ends: np.ndarray | None = None) -> np.ndarray:
+        """Uncalibrated logits [N, C] for windows ending at ``ends`` (rows of ``feats.frame``)."""
+        self.check_features(feats.names, feats.side_names)
+        matrix = self.normalizer.transform(feats.frame.to_numpy(dtype=np.float64))
+        windows = Windows(matrix, self.lookback)
+        if ends is None:
+            ends = windows.valid_ends()
+        side = None
+        if self.side_normalizer is not None and feats.side is not None:
+            side = torch.from_numpy(
+                self.side_normalizer.transform(feats.side.to_numpy(dtype=np.float64))
+            )
+        return predict_logits(
+            self.model, windows, np.asarray(ends, dtype=np.int64), side=side,
+            tta=tuple(self.manifest.tta),
+        )
+
+    def predict_proba(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """Calibrated probabilities for every bar that has a full window, by bar open time."""
+        feats = self.features(candles)
+        if len(feats.frame) < self.lookback:
+            raise BundleError(
+                f"need at least {self.min_candles} candles (warm-up {self.manifest.warmup_bars} "
+                f"+ lookback {self.lookback}); got {len(candles)}"
+            )
+        ends = np.arange(self.lookback - 1, len(feats.frame), dtype=np.int64)
+        probs = self.calibrator.predict_proba(self.predict_logits(feats, ends))
+        return pd.DataFrame(probs, index=feats.frame.index[ends], columns=self.classes)
+
+
+def _state_dict_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+
+
+def save_bundle(path: str | Path, model: torch.nn.Module, manifest: BundleManifest) -> Path:
+    """Write a bundle directory atomically; an existing bundle at ``path`` is replaced whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        save_file(_state_dict_tensors(model), str(tmp / WEIGHTS))
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True),
+            encoding="utf-8",
+        )
+        lines = [f"{_sha256(tmp / name)}  {name}" for name in (WEIGHTS, MANIFEST)]
+        (tmp / CHECKSUMS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        old = None
+        if path.exists():
+            old = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def _verify_checksums(path: Path) -> None:
+    sums = path / CHECKSUMS
+    if not sums.is_file():
+        raise BundleError(f"{path}: {CHECKSUMS} is missing; this is not a complete bundle")
+    expected: dict[str, str] = {}
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.strip().partition("  ")
+        if name:
+            expected[name] = digest
+    for name in (WEIGHTS, MANIFEST):
+        file = path / name
+        if name not in expected:
+            raise BundleError(f"{path}: {CHECKSUMS} has no entry for {name}")
+        if not file.is_file():
+            raise BundleError(f"{path}: {name} is missing")
+        actual = _sha256(file)
+        if actual != expected[name]:
+            raise BundleError(
+                f"{file}: checksum mismatch (expected {expected[name][:12]}…, got "
+                f"{actual[:12]}…): the file was changed or truncated; re-export the bundle"
+            )
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    """Load and verify a bundle directory; the model comes back in eval mode on the CPU."""
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(f"{path}: no bundle directory here")
+    _verify_checksums(path)
+    try:
+        raw = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        manifest = BundleManifest.model_validate(raw)
+    except (json.JSONDecodeError, ValidationError) as err:
+        raise BundleError(f"{path / MANIFEST}: invalid manifest: {err}") from None
+    if manifest.schema_version != BUNDLE_SCHEMA_VERSION:
+        raise BundleError(
+            f"{path}: bundle schema {manifest.schema_version}, this tradewind reads "
+            f"{BUNDLE_SCHEMA_VERSION}; re-export it with a matching version"
+        )
+    model = build(
+        parse_model_spec(manifest.model),
+        len(manifest.feature_names),
+        len(manifest.classes),
+        side_dim=len(manifest.side_names),
+        verbose=False,
+    )
+    state = load_file(str(path / WEIGHTS))
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise BundleError(f"{path / WEIGHTS}: weights do not fit the model spec: {err}") from None
+    model.eval()
+    side_norm = (
+        Normalizer.from_dict(manifest.side_normalizer) if manifest.side_normalizer else None
+    )
+    return Bundle(
+        manifest=manifest,
+        model=model,
+        normalizer=Normalizer.from_dict(manifest.normalizer),
+        side_normalizer=side_norm,
+        calibrator=calibrator_from_dict(manifest.calibration),
+        path=path,
+    )

@@ -1,0 +1,345 @@
+"""The ``report.json`` schema: one pydantic model per section, every field described.
+
+The experiment runner fills an :class:`ExperimentReport`; :func:`tradewind.report.write_report`
+writes it as ``report.json`` and ``report.html``. Unknown keys are errors (a misspelt key
+fails loudly), metrics that are undefined (NaN, ±inf) are stored as ``null``, and intervals
+are ``[lo, hi]`` pairs with ``lo <= hi``. Every timestamp is UTC; a bar's timestamp is its
+open time. :func:`schema_markdown` renders the field table for the docs.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BaselineResult",
+    "Calibration",
+    "ClassMetrics",
+    "DataSummary",
+    "Diagnostics",
+    "EpochRecord",
+    "ExperimentInfo",
+    "ExperimentReport",
+    "Finding",
+    "FoldReport",
+    "GateCheck",
+    "GateVerdict",
+    "OOSMetrics",
+    "RegistryInfo",
+    "ReliabilityBin",
+    "ShareWindow",
+]
+
+SCHEMA_VERSION = "1.0"
+
+
+def plain(value: Any) -> Any:
+    """Turn numpy/pandas values into JSON-ready Python ones; non-finite floats become None."""
+    if isinstance(value, BaseModel):
+        return value
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _ordered(pair: tuple[float, float]) -> tuple[float, float]:
+    if pair[0] > pair[1]:
+        raise ValueError(f"interval [{pair[0]}, {pair[1]}] has lo > hi; write it as [lo, hi]")
+    return pair
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"timestamp {value.isoformat()} has no time zone; pass it in UTC")
+    return value.astimezone(UTC)
+
+
+Metric = Annotated[float | None, BeforeValidator(_finite_or_none)]
+"""A metric value; ``null`` when undefined (e.g. ROC AUC with a single class present)."""
+Interval = Annotated[tuple[float, float], AfterValidator(_ordered)]
+"""A confidence interval ``[lo, hi]``."""
+UTCTime = Annotated[datetime, AfterValidator(_utc)]
+FreeDict = Annotated[dict[str, Any], BeforeValidator(plain)]
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys forbidden, read access by key like the JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def __getitem__(self, key: str) -> Any:
+        """``section["mcc"]`` reads like ``section.mcc``, so code can treat it as the JSON dict."""
+        if key not in type(self).model_fields:
+            raise KeyError(f"{type(self).__name__} has no field {key!r}")
+        return getattr(self, key)
+
+
+class Finding(Section):
+    """One observation a person should read: a validation problem or a diagnostic warning."""
+
+    level: Literal["info", "warning", "error"] = Field(description="Severity: info, warning or error.")
+    code: str = Field(description="Short stable identifier of the rule, e.g. `one_class_collapse`.")
+    message: str = Field(description="What was seen, with numbers, and what to do about it.")
+
+
+class ExperimentInfo(Section):
+    """Which experiment produced the report."""
+
+    name: str = Field(description="Experiment name.")
+    config: FreeDict = Field(description="The full validated experiment configuration.")
+
+
+class DataSummary(Section):
+    """The candles the experiment ran on."""
+
+    source: str = Field(description="Where the candles came from (path, sample:, synthetic:, store:).")
+    symbol: str = Field(description="Market symbol, e.g. BTC/USDT.")
+    timeframe: str = Field(description="Bar length, e.g. 5m or 1h.")
+    rows: int = Field(ge=0, description="Number of candles after validation.")
+    first: UTCTime = Field(description="Open time of the first candle (UTC).")
+    last: UTCTime = Field(description="Open time of the last candle (UTC).")
+    fingerprint: str = Field(description="Hash of the candles, also stored in the bundle.")
+    findings: list[Finding] = Field(default_factory=list, description="Data validation findings.")
+
+
+class ClassMetrics(Section):
+    """One class's out-of-sample precision, recall and F1."""
+
+    precision: Metric = Field(description="Of the rows predicted as this class, the share that were.")
+    recall: Metric = Field(description="Of the rows of this class, the share predicted as it.")
+    f1: Metric = Field(description="Harmonic mean of precision and recall.")
+    support: int = Field(ge=0, description="Number of out-of-sample rows of this class.")
+
+
+class OOSMetrics(Section):
+    """Out-of-sample metrics over the concatenated test rows of every fold."""
+
+    n_rows: int = Field(ge=0, description="Number of out-of-sample rows scored.")
+    classes: list[str] = Field(min_length=2, description="Class names in index order.")
+    ci_level: float = Field(0.95, gt=0, lt=1, description="Confidence level of every interval.")
+    ci_method: str | None = Field(None, description="How intervals were computed, e.g. block bootstrap.")
+    mcc: Metric = Field(description="Matthews correlation coefficient (0 = no skill).")
+    mcc_ci: Interval | None = Field(description="Interval of the MCC.")
+    accuracy: Metric = Field(description="Share of rows predicted correctly.")
+    accuracy_ci: Interval | None = Field(description="Interval of the accuracy.")
+    balanced_accuracy: Metric = Field(description="Mean recall over classes.")
+    balanced_accuracy_ci: Interval | None = Field(None, description="Interval of balanced accuracy.")
+    macro_f1: Metric = Field(description="Unweighted mean F1 over classes.")
+    macro_f1_ci: Interval | None = Field(None, description="Interval of macro F1.")
+    log_loss: Metric = Field(description="Cross-entropy of the calibrated probabilities.")
+    brier: Metric = Field(description="Multi-class Brier score of the calibrated probabilities.")
+    ece: Metric = Field(description="Expected calibration error (equal-width confidence bins).")
+    ece_ci: Interval | None = Field(None, description="Interval of the ECE.")
+    adaptive_ece: Metric = Field(description="Calibration error with equal-count bins.")
+    roc_auc: Metric = Field(description="ROC AUC (one-vs-rest macro for more than two classes).")
+    per_class: dict[str, ClassMetrics] = Field(description="Class name → precision/recall/F1.")
+    confusion: list[list[int]] = Field(description="Confusion counts: row = true class, column = predicted.")
+    pred_shares: dict[str, float] = Field(description="Class name → share of rows predicted as it.")
+    label_shares: dict[str, float] = Field(description="Class name → share of rows labelled as it.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OOSMetrics:
+        k = len(self.classes)
+        if len(self.confusion) != k or any(len(row) != k for row in self.confusion):
+            shape = f"{len(self.confusion)}x{[len(r) for r in self.confusion]}"
+            raise ValueError(f"oos.confusion must be {k}x{k} for classes {self.classes}, got {shape}")
+        for name in ("pred_shares", "label_shares", "per_class"):
+            keys = set(getattr(self, name))
+            if keys != set(self.classes):
+                raise ValueError(
+                    f"oos.{name} keys {sorted(keys)} must be the classes {self.classes} "
+                    f"(missing {sorted(set(self.classes) - keys)}, unexpected {sorted(keys - set(self.classes))})"
+                )
+        return self
+
+
+class BaselineResult(Section):
+    """A baseline scored on the same out-of-sample rows as the model."""
+
+    mcc: Metric = Field(description="Baseline MCC.")
+    mcc_ci: Interval | None = Field(description="Interval of the baseline MCC.")
+    accuracy: Metric = Field(description="Baseline accuracy.")
+    accuracy_ci: Interval | None = Field(None, description="Interval of the baseline accuracy.")
+    mcc_diff_ci: Interval | None = Field(
+        description="Interval of (model MCC − baseline MCC), paired on the same resamples."
+    )
+
+
+class Diagnostics(Section):
+    """What the diagnostics computed (logit scale, confidence, collapse, drift) and what they flag."""
+
+    values: FreeDict = Field(default_factory=dict, description="Diagnostic name → value (free form).")
+    findings: list[Finding] = Field(default_factory=list, description="Warnings a person should read.")
+
+
+class GateCheck(Section):
+    """One promotion-gate check."""
+
+    name: str = Field(description="Check name, e.g. `mcc_ci_low`.")
+    value: float | int | bool | str | list[float] | None = Field(description="The measured value.")
+    threshold: float | int | bool | str | list[float] | None = Field(description="What it is compared to.")
+    passed: bool = Field(description="Whether this check passed.")
+    detail: str = Field("", description="One sentence explaining the check or why it failed.")
+
+
+class GateVerdict(Section):
+    """The promotion gate's verdict, check by check."""
+
+    passed: bool = Field(description="True only when every check passed.")
+    checks: list[GateCheck] = Field(description="Every check, passed or not.")
+
+    @model_validator(mode="after")
+    def _all_checks(self) -> GateVerdict:
+        failing = [c.name for c in self.checks if not c.passed]
+        if self.passed and failing:
+            raise ValueError(f"gate.passed is true but checks failed: {', '.join(failing)}")
+        if not self.passed and self.checks and not failing:
+            raise ValueError("gate.passed is false but every check passed; add the failing check")
+        return self
+
+    @property
+    def failing(self) -> list[GateCheck]:
+        """The checks that failed."""
+        return [c for c in self.checks if not c.passed]
+
+
+class EpochRecord(Section):
+    """One training epoch of one fold."""
+
+    epoch: int = Field(ge=0, description="Epoch number (as the trainer counts them).")
+    train_loss: Metric = Field(description="Mean training loss.")
+    val_loss: Metric = Field(description="Validation loss.")
+    val_mcc: Metric = Field(None, description="Validation MCC.")
+    lr: Metric = Field(None, description="Learning rate used in the epoch.")
+    pred_shares: dict[str, float] | None = Field(None, description="Validation predicted-class shares.")
+    mean_max_prob: Metric = Field(None, description="Mean top-class probability on validation rows.")
+
+
+class FoldReport(Section):
+    """One walk-forward fold: its sizes, test period, test metrics and training history."""
+
+    fold: int = Field(ge=0, description="Fold number, 0-based, in time order.")
+    train_rows: int = Field(ge=0, description="Training rows after purging.")
+    val_rows: int = Field(ge=0, description="Validation rows (early stopping, calibration).")
+    test_rows: int = Field(ge=0, description="Test rows scored out of sample.")
+    test_start: UTCTime = Field(description="Timestamp of the first test row.")
+    test_end: UTCTime = Field(description="Timestamp of the last test row.")
+    mcc: Metric = Field(description="Test MCC of this fold.")
+    mcc_ci: Interval | None = Field(None, description="Interval of this fold's test MCC.")
+    accuracy: Metric = Field(description="Test accuracy of this fold.")
+    temperature: Metric = Field(None, description="Fitted calibration temperature.")
+    best_epoch: int | None = Field(None, description="Epoch whose weights were kept.")
+    history: list[EpochRecord] = Field(default_factory=list, description="Per-epoch training history.")
+
+
+class ReliabilityBin(Section):
+    """One bin of a reliability diagram."""
+
+    confidence: Metric = Field(description="Mean top-class probability of the rows in the bin.")
+    accuracy: Metric = Field(description="Share of those rows predicted correctly.")
+    count: int = Field(ge=0, description="Rows in the bin.")
+
+
+class Calibration(Section):
+    """How probabilities were calibrated and how much it helped, out of sample."""
+
+    method: str = Field(description="Calibration method, e.g. temperature.")
+    ece_before: Metric = Field(description="ECE of the raw softmax of the logits.")
+    ece_after: Metric = Field(description="ECE after calibration.")
+    reliability_before: list[ReliabilityBin] = Field(description="Reliability bins before calibration.")
+    reliability_after: list[ReliabilityBin] = Field(description="Reliability bins after calibration.")
+
+
+class ShareWindow(Section):
+    """Predicted and true class shares in one rolling window of out-of-sample rows."""
+
+    timestamp: UTCTime = Field(description="Timestamp of the window's last row.")
+    pred_shares: dict[str, float] = Field(description="Class name → share predicted in the window.")
+    label_shares: dict[str, float] = Field(description="Class name → share labelled in the window.")
+
+
+class RegistryInfo(Section):
+    """Where the run and the model version live in MLflow."""
+
+    run_id: str = Field(description="MLflow run id.")
+    version: str | None = Field(None, description="Registered model version.")
+    alias: str | None = Field(None, description="Alias set on the version (normally `candidate`).")
+    model_name: str | None = Field(None, description="Registered model name.")
+    tracking_uri: str | None = Field(None, description="MLflow tracking URI.")
+    artifact_uri: str | None = Field(None, description="Where the registered bundle's files are.")
+
+
+def _tradewind_version() -> str:
+    try:
+        return version("tradewind")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class ExperimentReport(Section):
+    """Everything one experiment found out, as written to ``report.json``."""
+
+    schema_version: str = Field(SCHEMA_VERSION, description="Version of this schema.")
+    tradewind_version: str = Field(default_factory=_tradewind_version, description="tradewind version.")
+    created_at: UTCTime = Field(
+        default_factory=lambda: datetime.now(UTC), description="When the report was made (UTC)."
+    )
+    experiment: ExperimentInfo = Field(description="Experiment name and configuration.")
+    data: DataSummary = Field(description="The candles used.")
+    oos: OOSMetrics = Field(description="Out-of-sample metrics with intervals.")
+    baselines: dict[str, BaselineResult] = Field(
+        description="Baseline name → metrics on the same rows, and the model − baseline MCC interval."
+    )
+    diagnostics: Diagnostics = Field(default_factory=Diagnostics, description="Diagnostics and findings.")
+    gate: GateVerdict = Field(description="Promotion gate verdict.")
+    folds: list[FoldReport] = Field(description="Walk-forward folds in time order.")
+    calibration: Calibration | None = Field(None, description="Calibration before/after (null if none).")
+    share_over_time: list[ShareWindow] = Field(
+        default_factory=list, description="Rolling predicted vs label class shares over the OOS rows."
+    )
+    backtest: FreeDict | None = Field(
+        None,
+        description="Backtest statistics (free form); an `equity` list of numbers, or "
+        "`{timestamp: [...], value: [...]}`, is drawn with its drawdown.",
+    )
+    bundle: str = Field(description="Path of the saved model bundle.")
+    registry: RegistryInfo | None = Field(None, description="MLflow run and model version, if logged.")
+    extras: FreeDict | None = Field(
+        None, description="Further sections (teacher vs student, feature importance), name → table."
+    )
+
+    @model_validator(mode="after")
+    def _known_classes(self) -> ExperimentReport:
+        for window in self.share_over_time:
+            unknown = (set(window.pred_shares) | set(window.label_shares)) - set(self.oos.classes)
+            if unknown:
+                raise ValueError(
+                    f"share_over_time at {window.timestamp.isoformat()} names classes "
+                    f"{sorted(unknown)} that are not in oos.classes {self.oos.classes}"
+                )
+        return self

@@ -1,0 +1,319 @@
+"""The sections of ``report.html``, one function each, in reading order.
+
+Each function takes the validated :class:`ExperimentReport` and returns the section body as
+HTML (every piece of text escaped). :func:`render_html` strings them into the page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tradewind.report import charts
+from tradewind.report.html import ci, esc, img, kv_table, num, page, table, value, with_ci
+from tradewind.report.schema import ExperimentReport, Finding, GateCheck
+
+__all__ = ["SECTION_IDS", "render_html"]
+
+SECTION_IDS = ("headline", "baselines", "gate", "metrics", "folds", "calibration", "confusion",
+               "shares", "training", "diagnostics", "data")
+"""Sections every report has; ``backtest`` and ``extras`` follow when present."""
+
+
+def _when(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _check_text(check: GateCheck) -> str:
+    return f"{check.name}: {value(check.value)} (threshold {value(check.threshold)})"
+
+
+def _best_baseline(report: ExperimentReport) -> str | None:
+    scored = [(b.mcc, name) for name, b in report.baselines.items() if b.mcc is not None]
+    return max(scored)[1] if scored else None
+
+
+def _card(label: str, big: str, small: str = "") -> str:
+    return (f'<div class="card"><div class="label">{esc(label)}</div>'
+            f'<div class="big">{esc(big)}</div><div class="small">{esc(small)}</div></div>')
+
+
+def headline(r: ExperimentReport) -> str:
+    """Verdict banner, the MCC with its interval, and what was tested on what."""
+    oos, gate = r.oos, r.gate
+    if gate.passed:
+        banner = ('<div class="banner passed"><b>PASSED</b>the promotion gate: '
+                  f'all {len(gate.checks)} checks passed</div>')
+    else:
+        items = "".join(f"<li>{esc(_check_text(c))}</li>" for c in gate.failing)
+        banner = (f'<div class="banner refused"><b>REFUSED</b>by the promotion gate: '
+                  f'{len(gate.failing)} of {len(gate.checks)} checks failed<ul>{items}</ul></div>')
+    level = f"{oos.ci_level:.0%} interval"
+    best = _best_baseline(r)
+    cards = [
+        _card("OOS MCC", num(oos.mcc, signed=True), f"{level} {ci(oos.mcc_ci, signed=True)}"),
+        _card("OOS accuracy", num(oos.accuracy), f"{level} {ci(oos.accuracy_ci)}"),
+        _card("OOS rows", num(oos.n_rows), f"{len(r.folds)} walk-forward folds"),
+        _card("Calibration error (ECE)", num(oos.ece), ci(oos.ece_ci)),
+    ]
+    if best is not None:
+        b = r.baselines[best]
+        cards.append(_card(f"Best baseline: {best}", num(b.mcc, signed=True),
+                           f"MCC {ci(b.mcc_ci, signed=True)}"))
+    return "\n".join([
+        f"<h1>{esc(r.experiment.name)}</h1>", f'<div class="meta">{esc(_meta(r))}</div>',
+        f'<div class="meta">{esc(_where(r))}</div>', banner,
+        f'<div class="cards">{"".join(cards)}</div>',
+        *(f'<div class="note">{esc(n)}</div>' for n in _warnings(r, best)),
+    ])
+
+
+def _warnings(r: ExperimentReport, best: str | None) -> list[str]:
+    """Plain-language readings of the numbers that should stop a person from trusting them."""
+    oos, notes = r.oos, []
+    if oos.mcc_ci is not None and oos.mcc_ci[0] <= 0:
+        notes.append(f"The MCC interval {ci(oos.mcc_ci, signed=True)} reaches 0 or below: out of "
+                     "sample, this model shows no reliable evidence of skill.")
+    if best is not None:
+        diff = r.baselines[best].mcc_diff_ci
+        if diff is not None and diff[0] <= 0:
+            notes.append(f"The model − {best} MCC interval {ci(diff, signed=True)} reaches 0 or "
+                         f"below: the model has not shown that it beats the {best} baseline.")
+    name, share = max(oos.pred_shares.items(), key=lambda kv: kv[1])
+    if share >= 0.9 and share >= oos.label_shares[name] + 0.1:
+        notes.append(f"The model predicts {name} for {share:.0%} of out-of-sample rows (true share "
+                     f"{oos.label_shares[name]:.0%}): it has collapsed towards one class.")
+    return notes
+
+
+def _meta(r: ExperimentReport) -> str:
+    return (f"{r.data.symbol} · {r.data.timeframe} · {num(r.data.rows)} candles "
+            f"{_when(r.data.first)} → {_when(r.data.last)} · report {_when(r.created_at)} · "
+            f"tradewind {r.tradewind_version}")
+
+
+def _where(r: ExperimentReport) -> str:
+    where = f"bundle {r.bundle}"
+    if r.registry is not None:
+        where += f" · MLflow run {r.registry.run_id}"
+        if r.registry.version is not None:
+            where += f", version {r.registry.version}"
+        if r.registry.alias:
+            where += f" ({r.registry.alias})"
+    return where
+
+
+def _diff_verdict(interval: tuple[float, float] | None) -> str:
+    if interval is None:
+        return "—"
+    if interval[0] > 0:
+        return "model better"
+    if interval[1] < 0:
+        return "baseline better"
+    return "no clear difference"
+
+
+def baselines(r: ExperimentReport) -> str:
+    """Model against every baseline on the same rows; the strongest baseline highlighted."""
+    oos, best = r.oos, _best_baseline(r)
+    rows: list[list[object]] = [["model", with_ci(oos.mcc, oos.mcc_ci, signed=True),
+                                 with_ci(oos.accuracy, oos.accuracy_ci), "", ""]]
+    classes = ["model"]
+    for name, b in r.baselines.items():
+        rows.append([name, with_ci(b.mcc, b.mcc_ci, signed=True), with_ci(b.accuracy, b.accuracy_ci),
+                     ci(b.mcc_diff_ci, signed=True) or "—", _diff_verdict(b.mcc_diff_ci)])
+        classes.append("best" if name == best else "")
+    parts = [table(["predictor", "MCC [interval]", "accuracy [interval]",
+                    "model − baseline MCC [interval]", "reading"], rows, classes)]
+    if best is not None:
+        parts.append(f'<p class="meta">Highlighted: {esc(best)}, the baseline with the highest '
+                     "MCC. A difference interval that includes 0 means the model has not shown "
+                     "it beats that baseline.</p>")
+    else:
+        parts.append('<div class="note">No baselines were scored: the MCC has nothing to be '
+                     "compared with.</div>")
+    parts.append(img(charts.baselines_png(oos.mcc, oos.mcc_ci, r.baselines),
+                     "MCC of the model and the baselines with intervals"))
+    return "\n".join(parts)
+
+
+def gate(r: ExperimentReport) -> str:
+    """Every gate check with its value, threshold and result."""
+    rows = [[c.name, value(c.value), value(c.threshold),
+             ("pass", "pass") if c.passed else ("FAIL", "fail"), c.detail] for c in r.gate.checks]
+    verdict = "PASSED" if r.gate.passed else "REFUSED"
+    return (f"<p>Verdict: <b class=\"{'pass' if r.gate.passed else 'fail'}\">{verdict}</b></p>"
+            + table(["check", "value", "threshold", "result", "detail"], rows))
+
+
+def metrics(r: ExperimentReport) -> str:
+    """All out-of-sample metrics with intervals, per-class scores and class shares."""
+    o = r.oos
+    rows = [
+        ("MCC", with_ci(o.mcc, o.mcc_ci, signed=True)),
+        ("accuracy", with_ci(o.accuracy, o.accuracy_ci)),
+        ("balanced accuracy", with_ci(o.balanced_accuracy, o.balanced_accuracy_ci)),
+        ("macro F1", with_ci(o.macro_f1, o.macro_f1_ci)),
+        ("log loss", num(o.log_loss)), ("Brier score", num(o.brier)),
+        ("ECE", with_ci(o.ece, o.ece_ci)), ("adaptive ECE", num(o.adaptive_ece)),
+        ("ROC AUC", num(o.roc_auc)), ("rows", num(o.n_rows)),
+    ]
+    method = f" ({o.ci_method})" if o.ci_method else ""
+    per_class = [[name, num(o.per_class[name].precision), num(o.per_class[name].recall),
+                  num(o.per_class[name].f1), num(o.per_class[name].support),
+                  num(o.pred_shares[name]), num(o.label_shares[name])] for name in o.classes]
+    return "\n".join([
+        f'<p class="meta">Intervals: {o.ci_level:.0%}{esc(method)}.</p>',
+        table(["metric", "value [interval]"], rows),
+        "<h3>Per class</h3>",
+        table(["class", "precision", "recall", "F1", "support", "predicted share", "true share"],
+              per_class),
+    ])
+
+
+def folds(r: ExperimentReport) -> str:
+    """Per-fold test metrics: chart and table."""
+    if not r.folds:
+        return "<p>No folds recorded.</p>"
+    rows = [[f.fold, num(f.train_rows), num(f.val_rows), num(f.test_rows),
+             f"{_when(f.test_start)} → {_when(f.test_end)}", with_ci(f.mcc, f.mcc_ci, signed=True),
+             num(f.accuracy), num(f.temperature), num(f.best_epoch)] for f in r.folds]
+    return "\n".join([
+        img(charts.folds_png(r.folds, r.oos.mcc, max(r.oos.label_shares.values(), default=None)),
+            "Test MCC and accuracy per fold"),
+        table(["fold", "train rows", "val rows", "test rows", "test period", "MCC",
+               "accuracy", "temperature", "best epoch"], rows),
+    ])
+
+
+def calibration(r: ExperimentReport) -> str:
+    """Reliability diagram before and after calibration."""
+    c = r.calibration
+    if c is None:
+        return "<p>No calibration was recorded for this experiment.</p>"
+    text = (f"<p>Method: <b>{esc(c.method)}</b>. Expected calibration error "
+            f"{esc(num(c.ece_before))} before → <b>{esc(num(c.ece_after))}</b> after, "
+            "out of sample.</p>")
+    chart = img(charts.reliability_png(c.reliability_before, c.reliability_after, c.ece_before,
+                                       c.ece_after, len(r.oos.classes)),
+                "Reliability diagram before and after calibration")
+    return text + chart
+
+
+def confusion(r: ExperimentReport) -> str:
+    """Confusion matrix heat map."""
+    return img(charts.confusion_png(r.oos), "Confusion matrix, out of sample")
+
+
+def shares(r: ExperimentReport) -> str:
+    """Predicted-class share over time against the true share: collapse shows here first."""
+    if not r.share_over_time:
+        return "<p>No rolling share windows were recorded.</p>"
+    return img(charts.shares_png(r.share_over_time, r.oos.classes),
+               "Predicted versus true class share over time")
+
+
+def training(r: ExperimentReport) -> str:
+    """Training curves per fold."""
+    if not any(f.history for f in r.folds):
+        return "<p>No training history was recorded.</p>"
+    return img(charts.training_png(r.folds), "Training and validation loss and validation MCC")
+
+
+def _findings(items: list[Finding], empty: str) -> str:
+    if not items:
+        return f"<p>{esc(empty)}</p>"
+    order = {"error": 0, "warning": 1, "info": 2}
+    lis = "".join(f'<li><span class="lvl {esc(f.level)}">{esc(f.level)}</span>'
+                  f"<code>{esc(f.code)}</code> {esc(f.message)}</li>"
+                  for f in sorted(items, key=lambda f: order[f.level]))
+    return f'<ul class="findings">{lis}</ul>'
+
+
+def diagnostics(r: ExperimentReport) -> str:
+    """Diagnostic findings (worst first) and the values behind them."""
+    d = r.diagnostics
+    parts = [_findings(d.findings, "No diagnostic findings.")]
+    if d.values:
+        parts += ["<h3>Values</h3>", kv_table(d.values)]
+    return "\n".join(parts)
+
+
+def data(r: ExperimentReport) -> str:
+    """Where the candles came from and what validation found."""
+    d = r.data
+    rows = [("source", d.source), ("symbol", d.symbol), ("timeframe", d.timeframe),
+            ("candles", num(d.rows)), ("first bar (open time)", _when(d.first)),
+            ("last bar (open time)", _when(d.last)), ("fingerprint", d.fingerprint)]
+    return "\n".join([table(["field", "value"], rows), "<h3>Validation findings</h3>",
+                      _findings(d.findings, "Validation found nothing to report.")])
+
+
+def _equity(bt: dict[str, Any]) -> tuple[list[float], list[Any] | None] | None:
+    eq = bt.get("equity")
+    if isinstance(eq, dict) and isinstance(eq.get("value"), list):
+        ts = eq.get("timestamp")
+        stamps = [datetime.fromisoformat(str(t)) for t in ts] if isinstance(ts, list) else None
+        if stamps is not None and len(stamps) != len(eq["value"]):
+            stamps = None
+        values = eq["value"]
+    elif isinstance(eq, list):
+        values, stamps = eq, None
+    else:
+        return None
+    if len(values) < 2 or not all(isinstance(v, int | float) for v in values):
+        return None
+    return [float(v) for v in values], stamps
+
+
+def backtest(r: ExperimentReport) -> str:
+    """Backtest statistics, and the equity curve with its drawdown when one was given."""
+    bt = r.backtest or {}
+    scalars = {k: v for k, v in bt.items() if k != "equity" and not isinstance(v, dict)}
+    parts = [kv_table(scalars)] if scalars else []
+    for key, sub in bt.items():
+        if isinstance(sub, dict) and key != "equity":
+            parts += [f"<h3>{esc(key)}</h3>", kv_table(sub)]
+    series = _equity(bt)
+    if series is not None:
+        parts.append(img(charts.equity_png(*series), "Backtest equity and drawdown"))
+    return "\n".join(parts) or "<p>The backtest section is empty.</p>"
+
+
+def _extra_table(content: Any) -> str:
+    """A table for one extras entry: list of rows, name → row dicts, or name → value."""
+    if isinstance(content, list) and content and all(isinstance(row, dict) for row in content):
+        cols = list(dict.fromkeys(k for row in content for k in row))
+        return table(cols, [[value(row.get(c)) for c in cols] for row in content])
+    if isinstance(content, dict) and content and all(isinstance(v, dict) for v in content.values()):
+        cols = list(dict.fromkeys(k for row in content.values() for k in row))
+        return table(["", *cols], [[name, *(value(row.get(c)) for c in cols)]
+                                   for name, row in content.items()])
+    if isinstance(content, dict):
+        return kv_table(content)
+    return f"<p>{esc(value(content))}</p>"
+
+
+def extras(r: ExperimentReport) -> str:
+    """Further sections added by later stages, one table each."""
+    return "\n".join(f"<h3>{esc(name)}</h3>{_extra_table(content)}"
+                     for name, content in (r.extras or {}).items()) or "<p>No extras.</p>"
+
+
+_SECTIONS = (("headline", "Verdict", headline), ("baselines", "Model vs baselines", baselines),
+             ("gate", "Promotion gate", gate), ("metrics", "Out-of-sample metrics", metrics),
+             ("folds", "Folds", folds), ("calibration", "Calibration", calibration),
+             ("confusion", "Confusion matrix", confusion),
+             ("shares", "Class shares over time", shares), ("training", "Training curves", training),
+             ("diagnostics", "Diagnostics", diagnostics), ("data", "Data", data))
+
+
+def render_html(report: ExperimentReport) -> str:
+    """The complete, self-contained ``report.html`` text of ``report``."""
+    parts = [(sid, title, fn(report)) for sid, title, fn in _SECTIONS]
+    if report.backtest is not None:
+        parts.append(("backtest", "Backtest", backtest(report)))
+    if report.extras:
+        parts.append(("extras", "Extras", extras(report)))
+    verdict = "PASSED" if report.gate.passed else "REFUSED"
+    return page(f"{report.experiment.name} — {verdict} — tradewind report", parts)

@@ -1,0 +1,94 @@
+"""Write ``report.json`` and ``report.html`` atomically, and read ``report.json`` back."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tradewind.exceptions import DataError
+from tradewind.report.schema import ExperimentReport, plain
+from tradewind.report.sections import render_html
+
+__all__ = ["load_report", "write_report"]
+
+JSON_NAME = "report.json"
+HTML_NAME = "report.html"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, fsync it, then ``os.replace``.
+
+    A reader sees the old file or the new one, never half of one; on any error the
+    temporary file is removed.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be read
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _validated(report: ExperimentReport | Mapping[str, Any]) -> ExperimentReport:
+    """Validate (again): a ``model_copy(update=...)`` skips validation, a write must not."""
+    data = report.model_dump(mode="python", warnings=False) if isinstance(
+        report, ExperimentReport) else dict(report)
+    return ExperimentReport.model_validate(data)
+
+
+def write_report(report: ExperimentReport | Mapping[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """Write ``out_dir/report.json`` and a self-contained ``out_dir/report.html``.
+
+    Parameters
+    ----------
+    report
+        The report, or a dict of the same shape (validated against
+        :class:`~tradewind.report.schema.ExperimentReport` either way).
+    out_dir
+        Directory to write into; created if missing. Existing reports are replaced
+        atomically.
+
+    Returns
+    -------
+    (json_path, html_path)
+    """
+    checked = _validated(report)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = plain(checked.model_dump(mode="json"))
+    json_text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    html_text = render_html(checked)
+    json_path, html_path = out_dir / JSON_NAME, out_dir / HTML_NAME
+    _atomic_write(json_path, json_text)
+    _atomic_write(html_path, html_text)
+    return json_path, html_path
+
+
+def load_report(path: Path) -> ExperimentReport:
+    """Read and validate a ``report.json`` (or the directory holding one)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / JSON_NAME
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise DataError(f"no report at {path}: run the experiment first, or pass the "
+                        f"directory holding {JSON_NAME}") from err
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path} is not valid JSON (line {err.lineno}, column {err.colno}): "
+                        f"{err.msg}; re-run the experiment to rewrite it") from err
+    try:
+        return ExperimentReport.model_validate(raw)
+    except ValidationError as err:
+        raise DataError(f"{path} does not match the report schema: {err}") from err
