@@ -37,6 +37,9 @@ USER_INDICATORS = [
 ]
 
 
+SCALE_FREE_SETS = [name for name, s in FEATURE_SETS.items() if s.scale_free]
+
+
 def contract_specs() -> dict[str, tuple[FeatureSpec, str]]:
     """Every registered set alone, a user-indicator spec, side sets and two MTF specs.
 
@@ -48,7 +51,7 @@ def contract_specs() -> dict[str, tuple[FeatureSpec, str]]:
     specs["mtf"] = (
         FeatureSpec(
             sets=["core15"],
-            higher_timeframes=[HigherTimeframeSpec(timeframe="1h", sets=list(FEATURE_SETS))],
+            higher_timeframes=[HigherTimeframeSpec(timeframe="1h", sets=SCALE_FREE_SETS)],
             params=SHORT,
         ),
         "15m",

@@ -85,6 +85,11 @@ def test_scale_free(contract_case, price: float, volume: float) -> None:
     base = compute(candles, spec, timeframe=timeframe)
     other = compute(scaled(candles, price, volume), spec, timeframe=timeframe)
     assert other.names == base.names and other.warmup_rows == base.warmup_rows
+    if not all(FEATURE_SETS[s].scale_free for s in spec.sets):
+        # raw levels must move with the price: that is what the set is for
+        ratio = other.frame["raw_close"].to_numpy() / base.frame["raw_close"].to_numpy()
+        np.testing.assert_allclose(ratio, price, rtol=1e-9)
+        return
     np.testing.assert_allclose(
         other.frame.to_numpy(), base.frame.to_numpy(), rtol=1e-9, atol=1e-9, err_msg=name
     )

@@ -100,6 +100,8 @@ class Bars:
         self.low = np.ascontiguousarray(low, dtype=np.float64) / price_unit
         self.close = np.ascontiguousarray(close, dtype=np.float64) / price_unit
         self.volume = np.ascontiguousarray(volume, dtype=np.float64) / volume_unit
+        self.price_unit = price_unit
+        self.volume_unit = volume_unit
         self.params = params
         self._memo: dict[tuple[object, ...], np.ndarray] = {}
 

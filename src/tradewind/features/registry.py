@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tradewind.features import core, smc, strategy
+from tradewind.features import core, raw, smc, strategy
 from tradewind.features.bars import Bars
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ class FeatureSet:
         Registry key and one line on what the set is for.
     features:
         ``(feature name, description)`` pairs, in column order.
+    scale_free:
+        False only for sets whose values move with the price or volume level.
     """
 
     name: str
@@ -35,6 +37,7 @@ class FeatureSet:
     features: tuple[tuple[str, str], ...]
     _compute: Callable[[Bars], dict[str, np.ndarray]] = field(repr=False, compare=False)
     _warmup: Callable[[CoreParams], int] = field(repr=False, compare=False)
+    scale_free: bool = True
 
     @property
     def names(self) -> list[str]:
@@ -58,6 +61,9 @@ FEATURE_SETS: Mapping[str, FeatureSet] = MappingProxyType(
             "strategy", strategy.DESCRIPTION, strategy.FEATURES, strategy.compute, strategy.warmup
         ),
         "smc": FeatureSet("smc", smc.DESCRIPTION, smc.FEATURES, smc.compute, smc.warmup),
+        "raw_ohlcv": FeatureSet(
+            "raw_ohlcv", raw.DESCRIPTION, raw.FEATURES, raw.compute, raw.warmup, scale_free=False
+        ),
     }
 )
 """Every built-in feature set by name (read-only)."""
