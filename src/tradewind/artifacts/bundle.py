@@ -85,7 +85,7 @@ class BundleManifest(BaseModel):
 def data_fingerprint(candles: pd.DataFrame) -> str:
     """sha256 of the canonical candles (timestamps and OHLCV bytes), order-sensitive."""
     digest = hashlib.sha256()
-    digest.update(np.ascontiguousarray(candles.index.asi8).tobytes())
+    digest.update(np.ascontiguousarray(pd.DatetimeIndex(candles.index).as_unit("ns").asi8).tobytes())
     digest.update(np.ascontiguousarray(candles.to_numpy(dtype=np.float64)).tobytes())
     return digest.hexdigest()
 

@@ -1,0 +1,43 @@
+"""``tradewind features ...``: list the feature sets, compute features to Parquet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tradewind.cli.common import SetOption, console, table
+
+__all__ = ["app"]
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("list", help="List every feature set and feature with a one-line description.")
+def list_cmd() -> None:
+    from tradewind.features import list_features
+
+    console.print(table("Feature sets", ["set", "feature", "description"], list_features()))
+
+
+@app.command("compute", help="Compute the experiment's features (data + features sections) to Parquet.")
+def compute_cmd(
+    config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    out: Annotated[Path, typer.Option(help="Output Parquet file.")] = Path("out/features.parquet"),
+    data: Annotated[str | None, typer.Option(help="Data source overriding data.source.")] = None,
+    set_: SetOption = None,
+) -> None:
+    from tradewind.config import load_experiment
+    from tradewind.data import load, write_parquet_atomic
+    from tradewind.features import compute
+
+    exp = load_experiment(config, set_ or [])
+    spec = exp.data
+    candles = load(data or spec.source, timeframe=spec.timeframe, tz=spec.tz, policy=spec.policy,
+                   start=spec.start, end=spec.end)
+    feats = compute(candles, exp.features)
+    frame = feats.frame if feats.side is None else feats.frame.join(feats.side)
+    write_parquet_atomic(frame, out)
+    console.print(f"{len(frame):,} rows × {frame.shape[1]} features "
+                  f"({feats.warmup_rows} warm-up rows dropped) → {out}")

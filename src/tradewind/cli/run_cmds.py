@@ -1,0 +1,70 @@
+"""``tradewind run``: the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tradewind.cli.common import SetOption, console, table
+
+__all__ = ["run"]
+
+
+def run(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    data: Annotated[
+        str | None, typer.Option(help="Data source overriding data.source (path, sample:, synthetic:, store:).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output directory for bundle and reports.")] = Path(
+        "out/run"
+    ),
+    set_: SetOption = None,
+    quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
+) -> None:
+    """Run a walk-forward experiment and print its out-of-sample verdict."""
+    from tradewind.config import load_experiment
+    from tradewind.pipeline.experiment import run_experiment
+
+    exp = load_experiment(experiment, set_ or [])
+    result = run_experiment(exp, out_dir=out, data=data, progress=not quiet)
+    report = result.report
+    oos = report.oos
+    rows = [("model", f"{oos['mcc']:+.3f}", _ci(oos["mcc_ci"]), f"{oos['accuracy']:.3f}", "")]
+    for name, base in report.baselines.items():
+        rows.append((name, f"{base['mcc']:+.3f}", _ci(base["mcc_ci"]), f"{base['accuracy']:.3f}",
+                     _ci(base["mcc_diff_ci"])))
+    console.print(table(
+        f"Out of sample: {oos['n_rows']:,} rows (95 % block-bootstrap intervals)",
+        ["predictor", "MCC", "MCC 95% CI", "accuracy", "model − baseline MCC CI"], rows,
+    ))
+    checks = [(c["name"], _fmt(c["value"]), _fmt(c["threshold"]), "pass" if c["passed"] else "FAIL")
+              for c in report.gate["checks"]]
+    console.print(table("Promotion gate", ["check", "value", "threshold", "result"], checks))
+    if result.gate_passed:
+        console.print("gate: [bold green]PASSED[/]: every check holds out of sample")
+    else:
+        console.print("gate: [bold red]REFUSED[/]")
+        for check in report.gate.failing:
+            console.print(f"  - {check.name}: {check.detail}", highlight=False)
+    console.print(f"bundle: {result.bundle_path}")
+    if result.registry:
+        reg = result.registry
+        console.print(f"registry: model {reg.model_name!r} version {reg.version} (alias "
+                      f"{reg.alias}), run {reg.run_id} in {reg.tracking_uri}", highlight=False)
+    console.print(f"report: {result.report_html.resolve()}")
+
+
+def _ci(pair: list[float] | tuple[float, float] | None) -> str:
+    if not pair:
+        return ""
+    return f"[{pair[0]:+.3f}, {pair[1]:+.3f}]"
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return "" if value is None else str(value)

@@ -1,0 +1,211 @@
+"""The experiment file: one YAML document validated by pydantic, stage by stage.
+
+Every section is the config object of one stage (``data``, ``features``, ``labels``,
+``split``, ``normalizer``, ``model``, ``training``, ``calibration``, ``gate``, ...).
+Unknown keys and wrong types are errors that name the key and the file, and every
+command accepts ``--set dotted.key=value`` overrides applied before validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tradewind.calibration import CalibrationSpec
+from tradewind.data import DataPolicy
+from tradewind.dataset import NormalizerSpec, SplitSpec
+from tradewind.evaluation import GateSpec
+from tradewind.exceptions import ConfigError
+from tradewind.features import FeatureSpec
+from tradewind.labels import LabelSpec
+from tradewind.models import LSTMSpec, ModelSpec
+from tradewind.training import TrainSpec
+
+__all__ = [
+    "BaselineSpec",
+    "BootstrapSpec",
+    "DataSpec",
+    "Experiment",
+    "RegistrySpec",
+    "apply_overrides",
+    "format_validation_error",
+    "load_experiment",
+    "parse_overrides",
+    "validate_section",
+]
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataSpec(_Strict):
+    """Where the candles come from: a path, ``sample:NAME``, ``synthetic:KIND?...`` or ``store:EX/SYM/TF``."""
+
+    source: str = "sample:eurusd-1h"
+    timeframe: str | None = Field(None, description="Bar length; inferred from the data when absent.")
+    symbol: str | None = Field(None, description="Instrument name for reports and signals.")
+    start: str | None = None
+    end: str | None = None
+    tz: str = Field("UTC", description="Zone of timezone-naive timestamps in files.")
+    policy: DataPolicy = Field(default_factory=DataPolicy)
+
+
+class BaselineSpec(_Strict):
+    """Baselines fitted on the very same folds and rows as the model."""
+
+    include: list[str] = Field(
+        default_factory=lambda: ["majority", "persistence", "logistic", "lightgbm"]
+    )
+    lags: list[int] = Field(default_factory=lambda: [1, 2, 3])
+
+
+class BootstrapSpec(_Strict):
+    """Moving-block bootstrap for the 95 % intervals (block >= label horizon always)."""
+
+    n_boot: int = Field(1000, ge=100)
+    block: int | None = Field(None, ge=1, description="Block length; default max(horizon, 24).")
+    level: float = Field(0.95, gt=0.5, lt=1.0)
+
+
+class RegistrySpec(_Strict):
+    """MLflow tracking: SQLite + local artifacts under ``root`` unless a URI is given."""
+
+    enabled: bool = True
+    tracking_uri: str | None = None
+    root: str = "runs"
+    model_name: str = "tradewind"
+
+
+class Experiment(_Strict):
+    """One experiment: what to load, how to label, split, model, train, judge and store."""
+
+    name: str = "experiment"
+    seed: int = 0
+    data: DataSpec = Field(default_factory=DataSpec)
+    features: FeatureSpec = Field(default_factory=FeatureSpec)
+    labels: LabelSpec = Field(default_factory=LabelSpec)
+    lookback: int = Field(32, ge=1, description="Bars per window, including the last one.")
+    split: SplitSpec = Field(default_factory=SplitSpec)
+    normalizer: NormalizerSpec = Field(default_factory=NormalizerSpec)
+    model: ModelSpec = Field(default_factory=lambda: LSTMSpec(name="lstm"))
+    training: TrainSpec = Field(default_factory=TrainSpec)
+    calibration: CalibrationSpec = Field(default_factory=CalibrationSpec)
+    baselines: BaselineSpec = Field(default_factory=BaselineSpec)
+    bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
+    gate: GateSpec = Field(default_factory=GateSpec)
+    registry: RegistrySpec = Field(default_factory=RegistrySpec)
+
+    @model_validator(mode="after")
+    def _labels_are_classes(self) -> Experiment:
+        if self.labels.kind == "forward_return":
+            raise ValueError(
+                "labels.kind 'forward_return' is a regression target: an experiment needs "
+                "classes (direction, ternary or triple_barrier)"
+            )
+        return self
+
+
+def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
+    """``["training.epochs=5", "model.name=fnn"]`` -> ``{"training.epochs": 5, ...}``.
+
+    Values are parsed as YAML scalars/lists, so ``5`` is an int, ``[1,2]`` a list and
+    ``null`` None.
+    """
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {pair!r}: expected dotted.key=value")
+        try:
+            out[key] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--set {pair!r}: value is not valid YAML ({err})") from err
+    return out
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Set each dotted key in a copy of ``raw``, creating sections as needed."""
+    result: dict[str, Any] = _deep_copy(raw)
+    for dotted, value in overrides.items():
+        node = result
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(
+                    f"--set {dotted}: {part!r} holds a value ({child!r}), not a section"
+                )
+            node = child
+        node[parts[-1]] = value
+    return result
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def format_validation_error(err: ValidationError, where: str) -> str:
+    """One line per problem: ``file: key.path: message``."""
+    lines = [f"{where}: invalid configuration ({err.error_count()} problem(s))"]
+    for item in err.errors():
+        loc = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling against the documented fields)"
+        lines.append(f"  {where}: {loc}: {message} (got {item.get('input')!r})")
+    return "\n".join(lines)
+
+
+def validate_section(model: type[_M], raw: Mapping[str, Any], where: str) -> _M:
+    """Validate ``raw`` as ``model``; a ConfigError names each bad key and ``where``."""
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, where)) from None
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping, with errors naming the file (and line, from the parser)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    return raw
+
+
+def load_experiment(
+    path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
+) -> Experiment:
+    """Read, override and validate an experiment file.
+
+    Examples
+    --------
+    >>> exp = load_experiment("examples/quickstart.yaml", ["training.epochs=2"])  # doctest: +SKIP
+    """
+    raw = read_yaml(path)
+    if overrides is not None and not isinstance(overrides, Mapping):
+        overrides = parse_overrides(overrides)
+    raw = apply_overrides(raw, overrides or {})
+    return validate_section(Experiment, raw, str(path))

@@ -1,0 +1,172 @@
+"""``run_experiment``: the main job, read top to bottom.
+
+load → features/labels → purged walk-forward folds (normalise, train, calibrate, predict)
+→ out-of-sample metrics with block-bootstrap intervals beside baselines on the same rows
+→ diagnostics → gate → refit on all data → bundle → MLflow → report.json + report.html.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+from tradewind.calibration import ece, softmax
+from tradewind.config import Experiment
+from tradewind.data import load
+from tradewind.dataset import walk_forward
+from tradewind.evaluation import (
+    GateEvidence,
+    classification_metrics,
+    diagnose,
+    evaluate_gate,
+    input_scale_audit,
+    moving_block_bootstrap_ci,
+    run_baselines,
+)
+from tradewind.pipeline.final import refit_and_bundle
+from tradewind.pipeline.folds import FoldResult, run_fold
+from tradewind.pipeline.prepare import Prepared, prepare
+from tradewind.pipeline.reporting import build_report, log_to_registry
+from tradewind.report import write_report
+
+__all__ = ["ExperimentResult", "OutOfSample", "run_experiment"]
+
+
+@dataclass
+class OutOfSample:
+    """Concatenated out-of-sample predictions of every fold, in time order."""
+
+    rows: np.ndarray
+    y: np.ndarray
+    logits: np.ndarray
+    probs: np.ndarray
+    fold_ids: np.ndarray
+    baselines: dict[str, np.ndarray]
+
+    @property
+    def pred(self) -> np.ndarray:
+        return self.probs.argmax(axis=1)
+
+
+@dataclass
+class ExperimentResult:
+    """What ``tradewind run`` produced, for notebooks and the CLI alike."""
+
+    report: Any
+    report_json: Path
+    report_html: Path
+    bundle_path: Path
+    gate_passed: bool
+    registry: Any
+    oos: OutOfSample
+    index: Any  # timestamps of the feature rows; ``index[oos.rows]`` dates each OOS row
+
+
+def _collect(prep: Prepared, folds: list[FoldResult], baselines: dict[str, np.ndarray]) -> OutOfSample:
+    rows = np.concatenate([f.test_rows for f in folds])
+    return OutOfSample(
+        rows=rows,
+        y=prep.y[rows],
+        logits=np.concatenate([f.logits for f in folds]),
+        probs=np.concatenate([f.probs for f in folds]),
+        fold_ids=np.concatenate([np.full(len(f.test_rows), f.fold) for f in folds]),
+        baselines=baselines,
+    )
+
+
+def run_experiment(
+    exp: Experiment,
+    *,
+    out_dir: str | Path = "out",
+    data: str | None = None,
+    progress: bool = True,
+    console: Console | None = None,
+) -> ExperimentResult:
+    """Run one walk-forward experiment and write its bundle and report into ``out_dir``."""
+    console = console or Console(stderr=True, quiet=not progress)
+    out_dir = Path(out_dir)
+    if data is not None:
+        exp = exp.model_copy(update={"data": exp.data.model_copy(update={"source": data})})
+    spec = exp.data
+    candles = load(spec.source, timeframe=spec.timeframe, tz=spec.tz, policy=spec.policy,
+                   start=spec.start, end=spec.end)
+    console.print(f"[bold]data[/] {spec.source}: {len(candles):,} candles "
+                  f"{candles.index[0]} → {candles.index[-1]}")
+    prep = prepare(exp, candles)
+    horizon = exp.labels.horizon
+    splits = walk_forward(len(prep.samples), exp.split, horizon)
+    console.print(f"[bold]features[/] {prep.n_features} ({prep.features.warmup_rows} warm-up rows "
+                  f"dropped), {len(prep.samples):,} labelled windows, {len(splits)} folds")
+
+    folds: list[FoldResult] = []
+    for split in splits:
+        console.rule(f"fold {split.fold + 1}/{len(splits)}")
+        fold = run_fold(prep, exp, split, progress=progress)
+        console.print(f"fold {split.fold + 1}: test MCC {fold.metrics['mcc']:+.3f} on "
+                      f"{len(fold.test_rows):,} rows, best epoch {fold.best_epoch}")
+        folds.append(fold)
+
+    baseline_folds = [
+        (np.concatenate([f.train_rows, f.val_rows]), f.test_rows) for f in folds
+    ]
+    baselines = run_baselines(
+        prep.X, prep.last_return, prep.y, baseline_folds, len(prep.classes),
+        lags=tuple(exp.baselines.lags), include=tuple(exp.baselines.include), seed=exp.seed,
+    )
+    oos = _collect(prep, folds, baselines)
+    classes = list(prep.classes)
+    metrics = classification_metrics(oos.y, oos.probs, classes)
+    preds = {"model": oos.pred, **{k: v.argmax(axis=1) for k, v in baselines.items()}}
+    block = exp.bootstrap.block or max(horizon, 24)
+    boot = moving_block_bootstrap_ci(
+        oos.y, preds, model_key="model", block=block, horizon=horizon,
+        n_boot=exp.bootstrap.n_boot, seed=exp.seed, level=exp.bootstrap.level,
+    )
+    ece_before = float(ece(softmax(oos.logits), oos.y))
+    ece_after = float(ece(oos.probs, oos.y))
+    audit = input_scale_audit(np.concatenate([f.model_input for f in folds]),
+                              prep.features.names)
+    diagnostics = diagnose(
+        oos.logits, oos.probs, oos.y, classes=classes, fold_ids=oos.fold_ids,
+        fold_mcc=[float(f.metrics["mcc"]) for f in folds], input_stats=audit,
+        ece_before=ece_before, ece_after=ece_after,
+    )
+    baseline_metrics = {
+        name: classification_metrics(oos.y, probs, classes) for name, probs in baselines.items()
+    }
+    evidence = GateEvidence.from_results(
+        metrics=metrics, bootstrap=boot, diagnostics=diagnostics,
+        baseline_metrics=baseline_metrics, n_rows=len(oos.y),
+    )
+    verdict = evaluate_gate(exp.gate, evidence)
+
+    console.rule("refit on all labelled data")
+    bundle_path = refit_and_bundle(
+        prep, exp, folds, out_dir / "bundle", metrics=metrics, boot=boot,
+        verdict=verdict, progress=progress,
+    )
+    report = build_report(
+        exp, prep, folds, oos, metrics=metrics, boot=boot, baseline_metrics=baseline_metrics,
+        diagnostics=diagnostics, verdict=verdict, ece_before=ece_before, ece_after=ece_after,
+        bundle_path=bundle_path,
+    )
+    json_path, html_path = write_report(report, out_dir)
+    record = None
+    if exp.registry.enabled:
+        record = log_to_registry(exp, report, folds, out_dir, bundle_path)
+        report = report.model_copy(update={"registry": record})
+        json_path, html_path = write_report(report, out_dir)
+    return ExperimentResult(
+        report=report,
+        report_json=json_path,
+        report_html=html_path,
+        bundle_path=bundle_path,
+        gate_passed=bool(verdict.passed),
+        registry=record,
+        oos=oos,
+        index=prep.index,
+    )

@@ -1,0 +1,92 @@
+"""The model users deploy: refit on all labelled data, then bundle it with its normaliser.
+
+The number of epochs comes from the folds (median best epoch), so the refit needs no
+look at data it is judged on. The last ``split.val_fraction`` of the samples, purged by
+the horizon, is held out to fit the temperature, exactly as in each fold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tradewind import __version__
+from tradewind.artifacts.bundle import BundleManifest, save_bundle
+from tradewind.config import Experiment
+from tradewind.features import warmup_bars
+from tradewind.pipeline.folds import FoldResult, train_and_calibrate
+from tradewind.pipeline.prepare import Prepared
+
+__all__ = ["final_training_spec", "refit_and_bundle"]
+
+
+def final_training_spec(exp: Experiment, folds: list[FoldResult]):
+    """Training spec for the refit: fixed epochs (median best fold epoch), no early stop."""
+    epochs = max(1, int(np.median([f.best_epoch for f in folds])))
+    stopping = exp.training.early_stopping.model_copy(
+        update={"patience": epochs + 1, "restore_best": False}
+    )
+    return exp.training.model_copy(update={"epochs": epochs, "early_stopping": stopping})
+
+
+def refit_and_bundle(
+    prep: Prepared,
+    exp: Experiment,
+    folds: list[FoldResult],
+    path: Path,
+    *,
+    metrics: Any,
+    boot: Any,
+    verdict: Any,
+    progress: bool = True,
+) -> Path:
+    """Train the deployable model on all samples and save it as a bundle at ``path``."""
+    samples = prep.samples
+    horizon = max(exp.labels.horizon, exp.split.purge or 0)
+    n_val = max(int(len(samples) * exp.split.val_fraction), 1)
+    val = samples[-n_val:]
+    train = samples[: max(len(samples) - n_val - horizon, 1)]
+    spec = final_training_spec(exp, folds)
+    trained = train_and_calibrate(
+        prep, exp, train, val, training=spec, seed=exp.seed, progress=progress,
+        description="refit",
+    )
+    manifest = BundleManifest(
+        tradewind_version=__version__,
+        name=exp.name,
+        model=exp.model.model_dump(mode="json"),
+        features=exp.features.model_dump(mode="json"),
+        labels=exp.labels.model_dump(mode="json"),
+        lookback=exp.lookback,
+        warmup_bars=int(warmup_bars(exp.features)),
+        classes=list(prep.classes),
+        feature_names=list(prep.features.names),
+        side_names=list(prep.features.side_names),
+        normalizer=trained.normalizer.to_dict(),
+        side_normalizer=(
+            trained.side_normalizer.to_dict() if trained.side_normalizer is not None else None
+        ),
+        calibration=trained.calibrator.to_dict(),
+        tta=list(exp.training.tta),
+        data={
+            "source": exp.data.source,
+            "symbol": exp.data.symbol,
+            "timeframe": prep.timeframe,
+            "rows": len(prep.candles),
+            "first": str(prep.candles.index[0]),
+            "last": str(prep.candles.index[-1]),
+            "fingerprint": prep.fingerprint,
+        },
+        metrics={
+            "oos_mcc": float(metrics.mcc),
+            "oos_mcc_ci": list(boot.ci(boot.model_key, "mcc")),
+            "oos_accuracy": float(metrics.accuracy),
+            "oos_ece": float(metrics.ece),
+        },
+        gate=verdict.to_dict(),
+        training={"epochs": spec.epochs, "train_rows": len(train), "calibration_rows": len(val),
+                  "seed": exp.seed},
+    )
+    return save_bundle(path, trained.model, manifest)

@@ -1,0 +1,154 @@
+"""One walk-forward fold: fit the normaliser on training rows, train, calibrate, predict.
+
+The same ``train_and_calibrate`` serves every fold and the final refit, so the bundle is
+built exactly the way the measured models were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from tradewind.calibration import make_calibrator, softmax
+from tradewind.config import Experiment
+from tradewind.dataset import Normalizer, Split, Windows
+from tradewind.evaluation import classification_metrics
+from tradewind.models import build
+from tradewind.pipeline.prepare import Prepared
+from tradewind.training import TrainingData, TrainSpec, fit, predict_logits
+
+__all__ = ["FoldResult", "TrainedModel", "run_fold", "train_and_calibrate"]
+
+
+@dataclass
+class TrainedModel:
+    """A model with the normalisers and calibrator fitted for it."""
+
+    model: torch.nn.Module
+    normalizer: Normalizer
+    side_normalizer: Normalizer | None
+    calibrator: Any
+    windows: Windows
+    side: torch.Tensor | None
+    history: list[dict[str, Any]]
+    best_epoch: int
+    val_logits: np.ndarray
+
+    def logits(self, rows: np.ndarray, tta: tuple[str, ...] = ()) -> np.ndarray:
+        return predict_logits(self.model, self.windows, rows, side=self.side, tta=tta)
+
+
+@dataclass
+class FoldResult:
+    """Out-of-sample output of one fold, rows are positions in ``Prepared`` arrays."""
+
+    fold: int
+    train_rows: np.ndarray
+    val_rows: np.ndarray
+    test_rows: np.ndarray
+    logits: np.ndarray
+    probs: np.ndarray
+    temperature: float | None
+    best_epoch: int
+    history: list[dict[str, Any]]
+    model_input: np.ndarray  # normalised last-bar features of test rows, for the scale audit
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def _history_dicts(history: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for record in history:
+        row = record.to_dict() if hasattr(record, "to_dict") else dict(vars(record))
+        out.append(row)
+    return out
+
+
+def train_and_calibrate(
+    prep: Prepared,
+    exp: Experiment,
+    train_rows: np.ndarray,
+    val_rows: np.ndarray,
+    *,
+    training: TrainSpec | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    description: str = "",
+) -> TrainedModel:
+    """Fit normaliser (training rows only), model and calibrator (validation rows)."""
+    lookback = exp.lookback
+    first = max(int(train_rows[0]) - lookback + 1, 0)
+    last = int(train_rows[-1]) + 1
+    normalizer = Normalizer(kind=exp.normalizer.kind, clip=exp.normalizer.clip)
+    normalizer.fit(prep.X[first:last], prep.features.names)
+    windows = Windows(normalizer.transform(prep.X), lookback)
+    side_norm = None
+    side = None
+    if prep.side is not None:
+        side_norm = Normalizer(kind=exp.normalizer.kind, clip=exp.normalizer.clip)
+        side_norm.fit(prep.side[first:last], prep.features.side_names)
+        side = torch.from_numpy(side_norm.transform(prep.side))
+    torch.manual_seed(seed)
+    model = build(exp.model, prep.n_features, len(prep.classes), side_dim=prep.side_dim,
+                  verbose=False)
+    aux = torch.from_numpy(np.nan_to_num(prep.forward_return).astype(np.float32))
+    data = TrainingData(
+        windows=windows,
+        y=torch.from_numpy(prep.y),
+        train_ends=train_rows,
+        val_ends=val_rows,
+        n_classes=len(prep.classes),
+        side=side,
+        aux=aux,
+    )
+    spec = training or exp.training
+    result = fit(model, data, spec.model_copy(update={"seed": seed}), progress=progress)
+    tta = tuple(spec.tta)
+    val_logits = predict_logits(result.model, windows, val_rows, side=side, tta=tta)
+    calibrator = make_calibrator(exp.calibration).fit(val_logits, prep.y[val_rows])
+    return TrainedModel(
+        model=result.model,
+        normalizer=normalizer,
+        side_normalizer=side_norm,
+        calibrator=calibrator,
+        windows=windows,
+        side=side,
+        history=_history_dicts(result.history),
+        best_epoch=int(result.best_epoch),
+        val_logits=val_logits,
+    )
+
+
+def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = True) -> FoldResult:
+    """Train on the fold's training rows, calibrate on its validation rows, predict its test rows."""
+    train_rows = prep.samples[split.train]
+    val_rows = prep.samples[split.val]
+    test_rows = prep.samples[split.test]
+    trained = train_and_calibrate(
+        prep, exp, train_rows, val_rows, seed=exp.seed + split.fold, progress=progress,
+        description=f"fold {split.fold}",
+    )
+    logits = trained.logits(test_rows, tuple(exp.training.tta))
+    probs = trained.calibrator.predict_proba(logits)
+    metrics = classification_metrics(prep.y[test_rows], probs, list(prep.classes)).to_dict()
+    temperature = getattr(trained.calibrator, "temperature_", None)
+    return FoldResult(
+        fold=split.fold,
+        train_rows=train_rows,
+        val_rows=val_rows,
+        test_rows=test_rows,
+        logits=logits,
+        probs=probs,
+        temperature=None if temperature is None else float(temperature),
+        best_epoch=trained.best_epoch,
+        history=trained.history,
+        model_input=trained.windows.matrix[torch.from_numpy(test_rows)].numpy(),
+        metrics=metrics,
+    )
+
+
+def uncalibrated_probs(logits: np.ndarray) -> np.ndarray:
+    """Softmax of raw logits, for ECE before calibration."""
+    return softmax(logits)

@@ -1,0 +1,57 @@
+"""The console script: every command listed with one-line help; errors map to exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tradewind.cli import app
+
+runner = CliRunner()
+
+TOP_LEVEL = ["run", "promote", "data", "features", "labels", "models"]
+SUBCOMMANDS = {
+    "data": ["fetch", "import", "validate", "info", "resample"],
+    "features": ["list", "compute"],
+    "labels": ["inspect"],
+    "models": ["list"],
+}
+
+
+def test_help_lists_every_command_with_help() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0, result.output
+    for name in TOP_LEVEL:
+        line = next((ln for ln in result.output.splitlines() if f" {name} " in ln), None)
+        assert line is not None, f"{name} missing from --help:\n{result.output}"
+        assert len(line.split(name, 1)[1].strip(" │")) > 10, f"{name} has no help line"
+
+
+@pytest.mark.parametrize("group", sorted(SUBCOMMANDS))
+def test_group_help_lists_subcommands(group: str) -> None:
+    result = runner.invoke(app, [group, "--help"])
+    assert result.exit_code == 0, result.output
+    for name in SUBCOMMANDS[group]:
+        assert f" {name} " in result.output, f"{group} {name} missing:\n{result.output}"
+
+
+def test_console_script_maps_config_error_to_exit_code(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("training:\n  epochz: 3\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", "from tradewind.cli import main; main()", "labels", "inspect",
+         str(bad)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    assert "training.epochz" in proc.stderr and str(bad) in proc.stderr.replace("\n", "")
+
+
+def test_features_list_shows_core15() -> None:
+    result = runner.invoke(app, ["features", "list"])
+    assert result.exit_code == 0, result.output
+    assert "core15" in result.output

@@ -1,0 +1,70 @@
+"""`tradewind run` → `models list` → `promote` against a real MLflow SQLite store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tradewind.artifacts import Registry
+from tradewind.cli import main
+
+
+def _main(monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["tradewind", *argv])
+    try:
+        main()
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0
+
+
+@pytest.fixture
+def refused_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    config = {
+        "name": "random-walk",
+        "data": {"source": "synthetic:random_walk?bars=3000&seed=2&timeframe=1h"},
+        "lookback": 4,
+        "split": {"n_folds": 2, "min_train": 0.5},
+        "model": {"name": "lstm", "hidden_size": 8, "num_layers": 1, "bidirectional": False},
+        "training": {"epochs": 2},
+        "bootstrap": {"n_boot": 200},
+        "registry": {"root": str(tmp_path / "runs")},
+    }
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(config))
+    out = tmp_path / "out"
+    assert _main(monkeypatch, "run", str(path), "--out", str(out), "--quiet") == 0
+    return path, out
+
+
+def test_run_registers_a_candidate_and_promote_refuses_then_records_override(
+    refused_run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    config, out = refused_run
+    report = json.loads((out / "report.json").read_text())
+    assert report["gate"]["passed"] is False
+    assert report["registry"]["version"] == "1" and report["registry"]["alias"] == "candidate"
+    registry = Registry(root=Path(yaml.safe_load(config.read_text())["registry"]["root"]))
+    assert registry.tracking_uri.startswith("sqlite:///")
+
+    capsys.readouterr()
+    assert _main(monkeypatch, "promote", "1", "--config", str(config)) == 9
+    err = capsys.readouterr().err
+    assert "refused" in err and "mcc_ci_low" in err
+    assert registry.alias_version("champion") is None
+
+    reason = "paper-trading only, to watch live drift"
+    assert _main(monkeypatch, "promote", "1", "--override", reason, "--config", str(config)) == 0
+    assert registry.alias_version("champion") == "1"
+    (row,) = registry.list_versions()
+    assert row.overridden and row.gate_passed is False and "champion" in row.aliases
+    tags = registry._client.get_model_version(registry.model_name, "1").tags
+    assert tags["override_reason"] == reason
+
+    assert _main(monkeypatch, "models", "list", "--config", str(config)) == 0
+    listing = capsys.readouterr().out
+    assert "REFUSED" in listing and "champion" in listing

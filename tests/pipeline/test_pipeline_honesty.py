@@ -1,0 +1,96 @@
+"""The main job tells an edge from an illusion: planted edges pass, random walks and
+un-normalised BTC-scale prices are refused, every figure out of sample."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pipeline_helpers import oracle_mcc, small_experiment
+
+from tradewind.pipeline.experiment import run_experiment
+from tradewind.report import SECTION_IDS
+
+PLANTED = "synthetic:planted?bars=12000&seed=1&timeframe=1h"
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("planted")
+    return run_experiment(small_experiment(PLANTED), out_dir=out, progress=False), out
+
+
+def test_planted_edge_passes_the_gate_near_the_oracle(planted) -> None:
+    result, _ = planted
+    oos = result.report.oos
+    oracle = oracle_mcc(result, PLANTED)
+    assert oracle > 0.1  # the generator really planted something
+    assert result.gate_passed, result.report.gate.failing
+    assert oos.mcc >= 0.8 * oracle, f"model MCC {oos.mcc:.3f} < 80 % of oracle {oracle:.3f}"
+    assert oos.mcc_ci[0] > 0
+    # persistence is built to miss this edge: the report must show the model beating it
+    assert result.report.baselines["persistence"].mcc < 0 < oos.mcc
+
+
+def test_metrics_are_out_of_sample_and_folds_are_disjoint(planted) -> None:
+    result, _ = planted
+    rows = result.oos.rows
+    assert np.all(np.diff(rows) > 0), "out-of-sample rows must be unique and in time order"
+    folds = result.report.folds
+    assert sum(f.test_rows for f in folds) == len(rows) == result.report.oos.n_rows
+    for fold in folds:
+        assert fold.history, "every fold keeps its epoch history"
+
+
+def test_report_files_have_the_documented_keys_and_every_section(planted) -> None:
+    result, out = planted
+    report = json.loads((out / "report.json").read_text())
+    for key in ("mcc", "mcc_ci", "accuracy", "ece", "brier"):
+        assert key in report["oos"], key
+    assert {"majority", "persistence", "logistic", "lightgbm"} <= set(report["baselines"])
+    assert report["gate"]["passed"] is True and report["gate"]["checks"]
+    assert report["bundle"] == str(result.bundle_path)
+    assert report["diagnostics"]["values"]["max_abs_logit"] < 20
+    html = (out / "report.html").read_text()
+    for section in SECTION_IDS:
+        if section not in ("backtest", "extras"):
+            assert f'<section id="{section}">' in html, section
+
+
+def test_bundle_reloads_and_predicts_what_the_run_saw(planted) -> None:
+    import tradewind
+
+    result, _ = planted
+    bundle = tradewind.load_bundle(result.bundle_path)
+    assert bundle.manifest.gate["passed"] is True
+    assert bundle.manifest.normalizer["kind"] == "robust"
+    assert bundle.manifest.calibration
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_random_walk_is_refused(seed: int, tmp_path: Path) -> None:
+    source = f"synthetic:random_walk?bars=6000&seed={seed}&timeframe=1h"
+    exp = small_experiment(source, training={"epochs": 12, "early_stopping": {"monitor": "val_loss",
+                                                                              "patience": 4}})
+    result = run_experiment(exp, out_dir=tmp_path, progress=False)
+    assert not result.gate_passed
+    failing = {c.name for c in result.report.gate.failing}
+    assert failing & {"mcc_ci_low", "beats_majority", "beats_persistence"}, failing
+
+
+def test_btc_scale_prices_without_normalisation_are_flagged(tmp_path: Path) -> None:
+    source = "synthetic:random_walk?bars=4000&seed=4&timeframe=1h&price=79568&volume=250"
+    exp = small_experiment(
+        source,
+        features={"sets": ["raw_ohlcv", "core15"]},
+        normalizer={"kind": "none"},
+        training={"epochs": 3},
+    )
+    result = run_experiment(exp, out_dir=tmp_path, progress=False)
+    assert not result.gate_passed
+    checks = {c.name: c for c in result.report.gate.checks}
+    assert not checks["input_scale"].passed
+    findings = " ".join(f.message for f in result.report.diagnostics.findings)
+    assert "raw_close" in findings and "not normalised" in findings
