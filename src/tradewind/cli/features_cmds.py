@@ -29,13 +29,12 @@ def compute_cmd(
     set_: SetOption = None,
 ) -> None:
     from tradewind.config import load_experiment
-    from tradewind.data import load, write_parquet_atomic
+    from tradewind.data import write_parquet_atomic
     from tradewind.features import compute
+    from tradewind.pipeline.prepare import load_candles
 
     exp = load_experiment(config, set_ or [])
-    spec = exp.data
-    candles = load(data or spec.source, timeframe=spec.timeframe, tz=spec.tz, policy=spec.policy,
-                   start=spec.start, end=spec.end)
+    candles = load_candles(exp, data)
     feats = compute(candles, exp.features)
     frame = feats.frame if feats.side is None else feats.frame.join(feats.side)
     write_parquet_atomic(frame, out)

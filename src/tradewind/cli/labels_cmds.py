@@ -21,13 +21,11 @@ def inspect_cmd(
     set_: SetOption = None,
 ) -> None:
     from tradewind.config import load_experiment
-    from tradewind.data import load
     from tradewind.labels import label_balance, make_labels
+    from tradewind.pipeline.prepare import load_candles
 
     exp = load_experiment(config, set_ or [])
-    spec = exp.data
-    candles = load(data or spec.source, timeframe=spec.timeframe, tz=spec.tz, policy=spec.policy,
-                   start=spec.start, end=spec.end)
+    candles = load_candles(exp, data)
     balance = label_balance(make_labels(candles, exp.labels), by="year")
     frame = balance.reset_index()
     rows = [tuple(_fmt(v) for v in row) for row in frame.itertuples(index=False)]

@@ -16,7 +16,6 @@ from rich.console import Console
 
 from tradewind.calibration import ece, softmax
 from tradewind.config import Experiment
-from tradewind.data import load
 from tradewind.dataset import walk_forward
 from tradewind.evaluation import (
     GateEvidence,
@@ -29,7 +28,7 @@ from tradewind.evaluation import (
 )
 from tradewind.pipeline.final import refit_and_bundle
 from tradewind.pipeline.folds import FoldResult, run_fold
-from tradewind.pipeline.prepare import Prepared, prepare
+from tradewind.pipeline.prepare import Prepared, load_candles, prepare
 from tradewind.pipeline.reporting import build_report, log_to_registry
 from tradewind.report import write_report
 
@@ -91,10 +90,8 @@ def run_experiment(
     out_dir = Path(out_dir)
     if data is not None:
         exp = exp.model_copy(update={"data": exp.data.model_copy(update={"source": data})})
-    spec = exp.data
-    candles = load(spec.source, timeframe=spec.timeframe, tz=spec.tz, policy=spec.policy,
-                   start=spec.start, end=spec.end)
-    console.print(f"[bold]data[/] {spec.source}: {len(candles):,} candles "
+    candles = load_candles(exp)
+    console.print(f"[bold]data[/] {exp.data.source}: {len(candles):,} candles "
                   f"{candles.index[0]} → {candles.index[-1]}")
     prep = prepare(exp, candles)
     horizon = exp.labels.horizon

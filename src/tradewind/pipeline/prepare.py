@@ -14,12 +14,13 @@ import pandas as pd
 
 from tradewind.artifacts.bundle import data_fingerprint
 from tradewind.config import Experiment
+from tradewind.data import load
 from tradewind.exceptions import DataError
 from tradewind.features import Features, compute
 from tradewind.labels import class_names, make_labels
 from tradewind.timeframes import infer_timeframe
 
-__all__ = ["Prepared", "prepare"]
+__all__ = ["Prepared", "load_candles", "prepare"]
 
 
 @dataclass
@@ -46,6 +47,13 @@ class Prepared:
     @property
     def side_dim(self) -> int:
         return 0 if self.side is None else int(self.side.shape[1])
+
+
+def load_candles(exp: Experiment, data: str | None = None) -> pd.DataFrame:
+    """The experiment's validated candles; ``data`` overrides ``data.source``."""
+    spec = exp.data
+    return load(data or spec.source, timeframe=spec.timeframe, tz=spec.tz, policy=spec.policy,
+                start=spec.start, end=spec.end)
 
 
 def prepare(exp: Experiment, candles: pd.DataFrame) -> Prepared:
