@@ -1,0 +1,32 @@
+"""Cost-aware backtesting: a numba engine over signal arrays, and its statistics.
+
+``signals_from_probabilities`` turns calibrated probabilities and an
+:class:`~tradewind.labels.ExitSpec` into :class:`SignalArrays`; ``run_backtest`` simulates
+them over candles (entries at the next open, stop first when a bar touches both levels);
+``compute_stats`` summarises the result (Sharpe with a block-bootstrap interval, deflated
+Sharpe). See :mod:`tradewind.backtest.engine` for the exact rules and the backtesting.py
+parity settings.
+"""
+
+from tradewind.backtest.engine import EXIT_REASONS, BacktestConfig, BacktestResult, run_backtest
+from tradewind.backtest.signals_arrays import (
+    SignalArrays,
+    SignalConfig,
+    kelly_fraction,
+    signals_from_probabilities,
+)
+from tradewind.backtest.stats import BacktestStats, compute_stats, deflated_sharpe_ratio
+
+__all__ = [
+    "EXIT_REASONS",
+    "BacktestConfig",
+    "BacktestResult",
+    "BacktestStats",
+    "SignalArrays",
+    "SignalConfig",
+    "compute_stats",
+    "deflated_sharpe_ratio",
+    "kelly_fraction",
+    "run_backtest",
+    "signals_from_probabilities",
+]
