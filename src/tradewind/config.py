@@ -15,17 +15,19 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tradewind.backtest import SignalConfig
 from tradewind.calibration import CalibrationSpec
 from tradewind.data import DataPolicy
 from tradewind.dataset import NormalizerSpec, SplitSpec
 from tradewind.evaluation import GateSpec
 from tradewind.exceptions import ConfigError
 from tradewind.features import FeatureSpec
-from tradewind.labels import LabelSpec
+from tradewind.labels import ExitSpec, LabelSpec
 from tradewind.models import LSTMSpec, ModelSpec
 from tradewind.training import TrainSpec
 
 __all__ = [
+    "BacktestSpec",
     "BaselineSpec",
     "BootstrapSpec",
     "DataSpec",
@@ -75,6 +77,30 @@ class BootstrapSpec(_Strict):
     level: float = Field(0.95, gt=0.5, lt=1.0)
 
 
+class BacktestSpec(_Strict):
+    """Out-of-sample backtest of the walk-forward predictions, after costs.
+
+    ``exits`` defaults to the labels' exits (triple-barrier), else a take-profit of 3 ATR
+    and a stop of 2 ATR held at most the label horizon: the trade a direction label over
+    ``horizon`` bars describes, with a protective stop.
+    """
+
+    enabled: bool = True
+    exits: ExitSpec | None = None
+    signal: SignalConfig = Field(default_factory=SignalConfig)
+    fee_bps: float = Field(5.0, ge=0, description="Fee per side, basis points of notional.")
+    slippage_bps: float = Field(2.0, ge=0, description="Slippage per fill, basis points.")
+    initial_equity: float = Field(10_000.0, gt=0)
+
+    def exit_spec(self, labels: LabelSpec) -> ExitSpec:
+        """The exits to simulate (see the class docstring for the default)."""
+        if self.exits is not None:
+            return self.exits
+        if labels.exits is not None:
+            return labels.exits
+        return ExitSpec(take_profit=3.0, stop_loss=2.0, unit="atr")
+
+
 class RegistrySpec(_Strict):
     """MLflow tracking: SQLite + local artifacts under ``root`` unless a URI is given."""
 
@@ -101,6 +127,7 @@ class Experiment(_Strict):
     baselines: BaselineSpec = Field(default_factory=BaselineSpec)
     bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
     gate: GateSpec = Field(default_factory=GateSpec)
+    backtest: BacktestSpec = Field(default_factory=BacktestSpec)
     registry: RegistrySpec = Field(default_factory=RegistrySpec)
 
     @model_validator(mode="after")

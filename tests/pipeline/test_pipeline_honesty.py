@@ -53,10 +53,13 @@ def test_report_files_have_the_documented_keys_and_every_section(planted) -> Non
     assert report["gate"]["passed"] is True and report["gate"]["checks"]
     assert report["bundle"] == str(result.bundle_path)
     assert report["diagnostics"]["values"]["max_abs_logit"] < 20
+    backtest = report["backtest"]
+    assert backtest["n_trades"] > 0 and backtest["costs"]["fee_bps"] > 0
+    assert backtest["sharpe_ci_low"] <= backtest["sharpe"] <= backtest["sharpe_ci_high"]
+    assert len(backtest["equity"]["value"]) == len(backtest["equity"]["buy_and_hold"])
     html = (out / "report.html").read_text()
-    for section in SECTION_IDS:
-        if section not in ("backtest", "extras"):
-            assert f'<section id="{section}">' in html, section
+    for section in (*SECTION_IDS, "backtest"):
+        assert f'<section id="{section}">' in html, section
 
 
 def test_bundle_reloads_and_predicts_what_the_run_saw(planted) -> None:

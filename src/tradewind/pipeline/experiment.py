@@ -26,6 +26,7 @@ from tradewind.evaluation import (
     moving_block_bootstrap_ci,
     run_baselines,
 )
+from tradewind.pipeline.backtesting import oos_backtest
 from tradewind.pipeline.final import refit_and_bundle
 from tradewind.pipeline.folds import FoldResult, run_fold
 from tradewind.pipeline.prepare import Prepared, load_candles, prepare
@@ -135,9 +136,17 @@ def run_experiment(
     baseline_metrics = {
         name: classification_metrics(oos.y, probs, classes) for name, probs in baselines.items()
     }
+    backtest_stats, backtest_section = None, None
+    if exp.backtest.enabled:
+        backtest_stats, backtest_section = oos_backtest(exp, prep, oos)
+        console.print(f"[bold]backtest[/] {backtest_stats.n_trades} trades after costs, Sharpe "
+                      f"{backtest_stats.sharpe:+.2f} [{backtest_stats.sharpe_ci_low:+.2f}, "
+                      f"{backtest_stats.sharpe_ci_high:+.2f}], buy-and-hold "
+                      f"{backtest_stats.buy_and_hold_return:+.1%}")
     evidence = GateEvidence.from_results(
         metrics=metrics, bootstrap=boot, diagnostics=diagnostics,
         baseline_metrics=baseline_metrics, n_rows=len(oos.y),
+        sharpe_lower=None if backtest_stats is None else backtest_stats.sharpe_ci_low,
     )
     verdict = evaluate_gate(exp.gate, evidence)
 
@@ -151,6 +160,8 @@ def run_experiment(
         diagnostics=diagnostics, verdict=verdict, ece_before=ece_before, ece_after=ece_after,
         bundle_path=bundle_path,
     )
+    if backtest_section is not None:
+        report = report.model_copy(update={"backtest": backtest_section})
     json_path, html_path = write_report(report, out_dir)
     record = None
     if exp.registry.enabled:

@@ -218,15 +218,24 @@ def training_png(folds: Sequence[FoldReport]) -> bytes:
     return _png(fig)
 
 
-def equity_png(equity: Sequence[float], timestamps: Sequence[object] | None = None) -> bytes:
-    """Backtest equity curve and its drawdown from the running peak."""
+def equity_png(
+    equity: Sequence[float],
+    timestamps: Sequence[object] | None = None,
+    *,
+    benchmark: Sequence[float] | None = None,
+) -> bytes:
+    """Backtest equity curve (and buy-and-hold, if given) and its drawdown from the peak."""
     values = np.asarray(equity, dtype=float)
     x = list(timestamps) if timestamps is not None else np.arange(len(values))
     peak = np.fmax.accumulate(values)
     drawdown = np.divide(values - peak, peak, out=np.zeros_like(values), where=peak != 0)
     fig, axes = _figure(10, 4.8, 2, 1, height_ratios=[2, 1], sharex=True)
     ax_eq, ax_dd = axes[:, 0]
-    ax_eq.plot(x, values, color=_MODEL)
+    ax_eq.plot(x, values, color=_MODEL, label="strategy after costs")
+    if benchmark is not None:
+        ax_eq.plot(x, np.asarray(benchmark, dtype=float), color="0.5", ls="--",
+                   label="buy and hold")
+        ax_eq.legend(loc="upper left", fontsize=8, frameon=False)
     ax_eq.set_title("Equity")
     ax_dd.fill_between(x, drawdown, 0, color=_BAD, alpha=0.5)
     ax_dd.set_ylabel("drawdown")

@@ -276,7 +276,12 @@ def backtest(r: ExperimentReport) -> str:
             parts += [f"<h3>{esc(key)}</h3>", kv_table(sub)]
     series = _equity(bt)
     if series is not None:
-        parts.append(img(charts.equity_png(*series), "Backtest equity and drawdown"))
+        eq = bt.get("equity")
+        hold = eq.get("buy_and_hold") if isinstance(eq, dict) else None
+        if not isinstance(hold, list) or len(hold) != len(series[0]):
+            hold = None
+        parts.append(img(charts.equity_png(*series, benchmark=hold),
+                         "Backtest equity (after costs) against buy-and-hold, and drawdown"))
     return "\n".join(parts) or "<p>The backtest section is empty.</p>"
 
 
