@@ -12,7 +12,7 @@ EXPECTED = {
     "Finding", "Store", "StoreEntry", "SyntheticMarket", "SyntheticSpec", "ValidationReport",
     "default_store_root", "fetch", "import_file", "info", "list_samples", "load",
     "make_exchange", "parse_synthetic_source", "read_candles", "read_source", "resample",
-    "synthetic_market", "validate", "write_parquet_atomic",
+    "synthetic_market", "validate", "write_bytes_atomic", "write_parquet_atomic", "write_text_atomic",
 }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tradewind.data import atomic as atomic_module
 from tradewind.exceptions import DataError
 from tradewind.report import SECTION_IDS, ExperimentReport, load_report, write_report
 from tradewind.report import write as write_module
@@ -146,7 +147,7 @@ def test_atomic_write_keeps_old_file_and_leaves_no_temp(report_dict: dict[str, A
         raise OSError("disk full")
 
     monkeypatch.setattr(write_module, "render_html", lambda _report: "<html></html>")
-    monkeypatch.setattr(write_module.os, "replace", failing_replace)
+    monkeypatch.setattr(atomic_module.os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
         write_report(ExperimentReport.model_validate(report_dict), tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]

@@ -13,7 +13,7 @@ Every function returns or accepts the canonical frame: a ``DatetimeIndex`` named
 ccxt is imported only inside ``fetch`` / ``make_exchange``.
 """
 
-from tradewind.data.atomic import write_parquet_atomic
+from tradewind.data.atomic import write_bytes_atomic, write_parquet_atomic, write_text_atomic
 from tradewind.data.canonical import COLUMNS
 from tradewind.data.fetch import FetchResult, fetch, make_exchange
 from tradewind.data.load import SCHEMES, DataPolicy, default_store_root, load, read_source
@@ -56,5 +56,7 @@ __all__ = [
     "resample",
     "synthetic_market",
     "validate",
+    "write_bytes_atomic",
     "write_parquet_atomic",
+    "write_text_atomic",
 ]

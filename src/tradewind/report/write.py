@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from tradewind.data.atomic import write_text_atomic
 from tradewind.exceptions import DataError
 from tradewind.report.schema import ExperimentReport, plain
 from tradewind.report.sections import render_html
@@ -19,25 +18,6 @@ __all__ = ["load_report", "write_report"]
 
 JSON_NAME = "report.json"
 HTML_NAME = "report.html"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, fsync it, then ``os.replace``.
-
-    A reader sees the old file or the new one, never half of one; on any error the
-    temporary file is removed.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _validated(report: ExperimentReport | Mapping[str, Any]) -> ExperimentReport:
@@ -70,8 +50,8 @@ def write_report(report: ExperimentReport | Mapping[str, Any], out_dir: Path) ->
     json_text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     html_text = render_html(checked)
     json_path, html_path = out_dir / JSON_NAME, out_dir / HTML_NAME
-    _atomic_write(json_path, json_text)
-    _atomic_write(html_path, html_text)
+    write_text_atomic(json_path, json_text)
+    write_text_atomic(html_path, html_text)
     return json_path, html_path
 
 
