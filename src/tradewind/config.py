@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tradewind.backtest import SignalConfig
+from tradewind.backtest import SignalConfig, default_exits
 from tradewind.calibration import CalibrationSpec
 from tradewind.data import DataPolicy
 from tradewind.dataset import NormalizerSpec, SplitSpec
@@ -94,11 +94,7 @@ class BacktestSpec(_Strict):
 
     def exit_spec(self, labels: LabelSpec) -> ExitSpec:
         """The exits to simulate (see the class docstring for the default)."""
-        if self.exits is not None:
-            return self.exits
-        if labels.exits is not None:
-            return labels.exits
-        return ExitSpec(take_profit=3.0, stop_loss=2.0, unit="atr")
+        return self.exits if self.exits is not None else default_exits(labels)
 
 
 class RegistrySpec(_Strict):

@@ -8,20 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
-from tradewind import __version__, load_bundle
-from tradewind.artifacts.bundle import Bundle, BundleManifest, data_fingerprint, save_bundle
-from tradewind.calibration import TemperatureScaler
+from bundle_factory import make_bundle
+from tradewind import load_bundle
+from tradewind.artifacts.bundle import Bundle, save_bundle
 from tradewind.data import load
-from tradewind.dataset import Normalizer
 from tradewind.exceptions import BundleError, SchemaMismatchError
-from tradewind.features import FeatureSpec, compute, warmup_bars
-from tradewind.labels import LabelSpec
-from tradewind.models import build, parse_model_spec
-
-LOOKBACK = 16
-MODEL = {"name": "lstm", "hidden_size": 16, "num_layers": 1, "bidirectional": True, "dropout": 0.0}
 
 
 @pytest.fixture(scope="module")
@@ -31,23 +23,7 @@ def candles() -> pd.DataFrame:
 
 @pytest.fixture
 def bundle(candles: pd.DataFrame) -> Bundle:
-    spec = FeatureSpec(sets=["core15"])
-    feats = compute(candles, spec)
-    normalizer = Normalizer(kind="robust", clip=5.0).fit(feats.frame.to_numpy(), feats.names)
-    torch.manual_seed(0)
-    model = build(parse_model_spec(MODEL), len(feats.names), 2, verbose=False).eval()
-    rng = np.random.default_rng(0)
-    calibrator = TemperatureScaler().fit(rng.normal(size=(300, 2)) * 3, rng.integers(0, 2, 300))
-    manifest = BundleManifest(
-        tradewind_version=__version__, name="unit", model=MODEL,
-        features=spec.model_dump(mode="json"),
-        labels=LabelSpec(kind="direction", horizon=1).model_dump(mode="json"),
-        lookback=LOOKBACK, warmup_bars=warmup_bars(spec), classes=["DOWN", "UP"],
-        feature_names=feats.names, normalizer=normalizer.to_dict(),
-        calibration=calibrator.to_dict(), data={"fingerprint": data_fingerprint(candles)},
-    )
-    return Bundle(manifest=manifest, model=model, normalizer=normalizer, side_normalizer=None,
-                  calibrator=calibrator)
+    return make_bundle(candles)
 
 
 def test_reloaded_bundle_predicts_exactly_what_it_predicted_before_saving(

@@ -9,6 +9,7 @@ parity settings.
 """
 
 from tradewind.backtest.engine import EXIT_REASONS, BacktestConfig, BacktestResult, run_backtest
+from tradewind.backtest.from_probabilities import backtest_probabilities, default_exits
 from tradewind.backtest.signals_arrays import (
     SignalArrays,
     SignalConfig,
@@ -24,7 +25,9 @@ __all__ = [
     "BacktestStats",
     "SignalArrays",
     "SignalConfig",
+    "backtest_probabilities",
     "compute_stats",
+    "default_exits",
     "deflated_sharpe_ratio",
     "kelly_fraction",
     "run_backtest",

@@ -11,7 +11,15 @@ import sys
 import typer
 from rich.console import Console
 
-from tradewind.cli import data_cmds, features_cmds, labels_cmds, models_cmds, run_cmds
+from tradewind.cli import (
+    backtest_cmds,
+    data_cmds,
+    export_cmds,
+    features_cmds,
+    labels_cmds,
+    models_cmds,
+    run_cmds,
+)
 from tradewind.exceptions import TradewindError
 
 __all__ = ["app", "main"]
@@ -28,6 +36,12 @@ app.command("run", help="Run a walk-forward experiment: metrics with intervals, 
 )
 app.command("promote", help="Move the registry alias 'champion' to a version whose gate passed.")(
     models_cmds.promote
+)
+app.command("backtest", help="Backtest a bundle after fees and slippage on bars it was not trained on.")(
+    backtest_cmds.backtest
+)
+app.command("export", help="Export a bundle to ONNX (scaler and temperature folded in) or JSON.")(
+    export_cmds.export
 )
 app.add_typer(data_cmds.app, name="data", help="Load, fetch, import, validate and resample candles.")
 app.add_typer(features_cmds.app, name="features", help="List and compute causal feature sets.")

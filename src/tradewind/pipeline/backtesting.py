@@ -7,19 +7,11 @@ buy-and-hold is measured over the same stretch of time.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tradewind.backtest import (
-    BacktestConfig,
-    BacktestStats,
-    SignalArrays,
-    compute_stats,
-    run_backtest,
-    signals_from_probabilities,
-)
+from tradewind.backtest import BacktestConfig, BacktestStats, backtest_probabilities
 from tradewind.config import Experiment
 
 if TYPE_CHECKING:
@@ -41,21 +33,20 @@ def oos_backtest(exp: Experiment, prep: Prepared, oos: OutOfSample) -> tuple[Bac
     exits = spec.exit_spec(exp.labels)
     holding = exits.holding_bars(exp.labels.horizon)
     candle_rows = prep.candles.index.get_indexer(prep.index[oos.rows])
-    start, stop = int(candle_rows[0]), min(int(candle_rows[-1]) + holding + 2, len(prep.candles))
-    # levels use ATR, so give the exits their warm-up bars before the first OOS bar
-    warm = max(start - 4 * exits.atr_period, 0)
+    first, stop = int(candle_rows[0]), min(int(candle_rows[-1]) + holding + 2, len(prep.candles))
+    warm = max(first - 4 * exits.atr_period, 0)  # the exits' ATR needs bars before the first trade
     candles = prep.candles.iloc[warm:stop]
     proba = np.full((len(candles), len(prep.classes)), np.nan)
     proba[candle_rows - warm] = oos.probs
-    signals = signals_from_probabilities(
-        proba, prep.classes, candles, exits, horizon=exp.labels.horizon, config=spec.signal
-    )
     config = BacktestConfig(
         initial_equity=spec.initial_equity, fee_bps=spec.fee_bps, slippage_bps=spec.slippage_bps,
         long_only=spec.signal.long_only,
     )
-    result = run_backtest(candles.iloc[start - warm :], _tail(signals, start - warm), config)
-    stats = compute_stats(result, prep.timeframe, seed=exp.seed)
+    result, stats = backtest_probabilities(
+        candles, proba, prep.classes, exits, horizon=exp.labels.horizon,
+        timeframe=prep.timeframe, start=first - warm, signal=spec.signal, config=config,
+        seed=exp.seed,
+    )
     section = {
         **stats.to_dict(),
         "costs": {"fee_bps": spec.fee_bps, "slippage_bps": spec.slippage_bps},
@@ -64,11 +55,6 @@ def oos_backtest(exp: Experiment, prep: Prepared, oos: OutOfSample) -> tuple[Bac
         "equity": _curve(result.index, result.equity, result.close, spec.initial_equity),
     }
     return stats, section
-
-
-def _tail(signals: SignalArrays, offset: int) -> SignalArrays:
-    """The signal arrays from row ``offset`` on (bars before it only warmed up the ATR)."""
-    return SignalArrays(**{f.name: getattr(signals, f.name)[offset:] for f in fields(signals)})
 
 
 def _curve(index: Any, equity: np.ndarray, close: np.ndarray, initial: float) -> dict[str, list]:

@@ -1,0 +1,99 @@
+"""Backtest a saved bundle on candles, refusing to pass in-sample bars off as a result.
+
+The bundle's manifest records the last bar of its training data; by default only bars
+after it are traded. Backtesting bars the model was fitted on must be asked for
+(``allow_in_sample``) and is then labelled as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tradewind.artifacts.bundle import Bundle
+from tradewind.backtest.engine import BacktestConfig, BacktestResult
+from tradewind.backtest.from_probabilities import backtest_probabilities, default_exits
+from tradewind.backtest.signals_arrays import SignalConfig
+from tradewind.backtest.stats import BacktestStats
+from tradewind.exceptions import DataError
+from tradewind.labels import ExitSpec
+from tradewind.timeframes import infer_timeframe
+
+__all__ = ["BundleBacktest", "backtest_bundle"]
+
+
+@dataclass(frozen=True)
+class BundleBacktest:
+    """Trades, equity and statistics of a bundle; ``in_sample_bars`` > 0 taints them."""
+
+    result: BacktestResult
+    stats: BacktestStats
+    exits: ExitSpec
+    start: pd.Timestamp
+    end: pd.Timestamp
+    training_end: pd.Timestamp | None
+    in_sample_bars: int
+
+
+def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _training_end(bundle: Bundle) -> pd.Timestamp | None:
+    last = bundle.manifest.data.get("last")
+    return None if last is None else _utc(last)
+
+
+def backtest_bundle(
+    bundle: Bundle,
+    candles: pd.DataFrame,
+    *,
+    exits: ExitSpec | None = None,
+    signal: SignalConfig | None = None,
+    config: BacktestConfig | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    allow_in_sample: bool = False,
+    seed: int = 0,
+) -> BundleBacktest:
+    """Trade the bundle's calibrated probabilities on ``candles[start:end]`` after costs.
+
+    ``start`` defaults to the first bar after the bundle's training data. Earlier bars
+    are refused unless ``allow_in_sample``; the warm-up before ``start`` is still used to
+    compute features and ATR, never traded.
+    """
+    exits = exits or default_exits(bundle.label_spec)
+    trained_until = _training_end(bundle)
+    index = candles.index
+    if start is not None:
+        first = _utc(start)
+    else:
+        first = index[0] if trained_until is None else trained_until + pd.Timedelta(1, "ns")
+    last = index[-1] if end is None else _utc(end)
+    candles = candles.loc[:last]
+    begin = int(index.searchsorted(first))
+    if begin >= len(candles) - 1:
+        raise DataError(
+            f"no bars to backtest from {first} to {last}: the candles end at {index[-1]}"
+            + (f" and the bundle was trained on bars up to {trained_until}" if trained_until else "")
+        )
+    in_sample = 0 if trained_until is None else int((candles.index[begin:] <= trained_until).sum())
+    if in_sample and not allow_in_sample:
+        raise DataError(
+            f"{in_sample} of the bars from {candles.index[begin]} are in the bundle's training "
+            f"period (up to {trained_until}): results there are in-sample. Start after it, or "
+            "pass allow_in_sample / --allow-in-sample to see them labelled in-sample"
+        )
+    proba_frame = bundle.predict_proba(candles)
+    proba = np.full((len(candles), len(bundle.classes)), np.nan)
+    proba[candles.index.get_indexer(proba_frame.index)] = proba_frame.to_numpy()
+    timeframe = str(bundle.manifest.data.get("timeframe") or infer_timeframe(candles.index))
+    result, stats = backtest_probabilities(
+        candles, proba, bundle.classes, exits, horizon=bundle.label_spec.horizon,
+        timeframe=timeframe, start=begin, signal=signal, config=config, seed=seed,
+    )
+    return BundleBacktest(result, stats, exits, candles.index[begin], candles.index[-1],
+                          trained_until, in_sample)
