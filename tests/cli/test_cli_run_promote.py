@@ -68,3 +68,14 @@ def test_run_registers_a_candidate_and_promote_refuses_then_records_override(
     assert _main(monkeypatch, "models", "list", "--config", str(config)) == 0
     listing = capsys.readouterr().out
     assert "REFUSED" in listing and "champion" in listing
+
+
+def test_exported_bundle_has_model_and_scalers(
+    refused_run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _config, out = refused_run
+    target = out / "export"
+    assert _main(monkeypatch, "export", str(out / "bundle"), "--out", str(target)) == 0
+    assert sorted(p.name for p in target.iterdir()) == ["manifest.json", "model.onnx", "scalers.json"]
+    scalers = json.loads((target / "scalers.json").read_text())
+    assert scalers["lookback"] == 4
