@@ -1,0 +1,250 @@
+"""Calibrated probabilities → :class:`~tradewind.signals.model.Signal`, one path for all callers.
+
+``signal_from_bundle`` (the latest bar: CLI, server, live loop) and ``signals_for_bars``
+(every bar with a full window: batch, parity checks) both run :func:`signals_from_proba`
+on probabilities from :func:`predict_frame`, so a live signal equals the batch signal of
+the same bar.
+
+Levels, exactly (the live entry reference is the signal bar's **close** ``C``, because
+the next open is not known when the signal is emitted; the backtester and the labels
+measure from ``open[t+1]``, which for a liquid market is within a tick of ``C``):
+
+* ``W`` = ATR(``exits.atr_period``, Wilder) at the signal bar with ``exits.unit="atr"``,
+  or ``C`` with ``unit="pct"`` (distances are then fractions of the close).
+* Long: stop ``C − stop_loss·W``, targets ``C + d·W`` for ``d`` in
+  ``partial_targets + [take_profit]``. Short: mirrored.
+* Entry zone, half-width ``h = entry_zone_atr·W``: a MARKET order accepts
+  ``[C − h, C + h]``; a LIMIT order waits on the favourable side only
+  (long ``[C − h, C]``, short ``[C, C + h]``).
+* ``risk_reward`` = final target distance / stop distance.
+* ``valid_until`` = the signal bar's close time + ``valid_bars`` bars.
+
+The direction is the argmax class (UP/BUY → LONG, DOWN/SELL → SHORT, HOLD → FLAT), FLAT
+when its probability is below ``spec.threshold`` or no level can be placed (ATR warm-up
+or zero ATR).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradewind.artifacts.bundle import Bundle
+from tradewind.data.canonical import check_canonical
+from tradewind.exceptions import BundleError, ConfigError, DataError
+from tradewind.labels.barriers import atr
+from tradewind.signals.model import Direction, OrderType, Signal, SignalSpec
+from tradewind.timeframes import infer_timeframe, timeframe_to_offset
+
+__all__ = [
+    "bundle_fingerprint",
+    "check_candles",
+    "class_directions",
+    "predict_frame",
+    "resolve_timeframe",
+    "signal_from_bundle",
+    "signals_for_bars",
+    "signals_from_proba",
+]
+
+_SIDES = {"UP": Direction.LONG, "BUY": Direction.LONG, "DOWN": Direction.SHORT,
+          "SELL": Direction.SHORT, "HOLD": Direction.FLAT}
+
+
+def class_directions(classes: Sequence[str]) -> list[Direction]:
+    """The trade direction of each class name; DataError for a class with none."""
+    unknown = [c for c in classes if c not in _SIDES]
+    if unknown or not classes:
+        raise DataError(
+            f"signals: classes {list(classes)} include {unknown or 'nothing'} without a trade "
+            "direction; signals need ('DOWN', 'UP') or ('SELL', 'HOLD', 'BUY') models"
+        )
+    return [_SIDES[c] for c in classes]
+
+
+def bundle_fingerprint(bundle: Bundle) -> str:
+    """The bundle's training-data fingerprint, or sha256 of its manifest when it has none."""
+    if bundle.fingerprint:
+        return bundle.fingerprint
+    text = json.dumps(bundle.manifest.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_candles(candles: pd.DataFrame, where: str) -> None:
+    """Raise DataError unless ``candles`` are canonical, ascending, unique and consistent."""
+    check_canonical(candles, where)
+    stamps = pd.DatetimeIndex(candles.index).as_unit("ns").asi8
+    if len(stamps) > 1 and (np.diff(stamps) <= 0).any():
+        row = int(np.argmax(np.diff(stamps) <= 0)) + 1
+        raise DataError(
+            f"{where}: bar open times must be ascending and unique; {candles.index[row]} "
+            f"follows {candles.index[row - 1]}. Fix: load candles with tradewind.data.load, "
+            "which refuses such files"
+        )
+    o, h, lo, c = (candles[k].to_numpy(dtype=np.float64) for k in ("open", "high", "low", "close"))
+    values = np.stack([o, h, lo, c], axis=1)
+    bad = ~np.isfinite(values).all(axis=1) | (values <= 0).any(axis=1)
+    bad |= (h < np.maximum(o, c)) | (lo > np.minimum(o, c)) | (h < lo)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise DataError(
+            f"{where}: malformed candle at {candles.index[row]} (open, high, low, close = "
+            f"{values[row].tolist()}): prices must be finite and > 0 with low <= open, close "
+            "<= high. Fix the source or drop the bar"
+        )
+
+
+def predict_frame(bundle: Bundle, candles: pd.DataFrame, *, last_only: bool = False) -> pd.DataFrame:
+    """Calibrated probabilities by bar open time (rows: bars with a full window).
+
+    With ``last_only`` only the newest bar is predicted (same features, normaliser, model
+    and calibrator as :meth:`Bundle.predict_proba`, one window instead of all).
+    """
+    if not last_only:
+        return bundle.predict_proba(candles)
+    feats = bundle.features(candles)
+    if len(feats.frame) < bundle.lookback:
+        raise BundleError(
+            f"need at least {bundle.min_candles} candles (warm-up {bundle.manifest.warmup_bars} "
+            f"+ lookback {bundle.lookback}); got {len(candles)}"
+        )
+    end = np.array([len(feats.frame) - 1], dtype=np.int64)
+    probs = bundle.calibrator.predict_proba(bundle.predict_logits(feats, end))
+    return pd.DataFrame(probs, index=feats.frame.index[end], columns=bundle.classes)
+
+
+def _width(candles: pd.DataFrame, spec: SignalSpec) -> np.ndarray:
+    close = candles["close"].to_numpy(dtype=np.float64)
+    if spec.exits.unit == "pct":
+        return close
+    w = atr(candles["high"].to_numpy(dtype=np.float64), candles["low"].to_numpy(dtype=np.float64),
+            close, spec.exits.atr_period)
+    return np.where(w > 0, w, np.nan)
+
+
+def resolve_timeframe(timeframe: str | None, candles: pd.DataFrame, manifest_data: dict[str, Any]) -> str:
+    """``timeframe``, else ``candles.attrs["timeframe"]``, the bundle's, or the index spacing."""
+    tf = timeframe or candles.attrs.get("timeframe") or manifest_data.get("timeframe")
+    tf = tf or infer_timeframe(pd.DatetimeIndex(candles.index))
+    if not tf:
+        raise ConfigError("signals: the timeframe is unknown; pass timeframe='1h' (or similar)")
+    timeframe_to_offset(str(tf))
+    return str(tf)
+
+
+def signals_from_proba(
+    proba: pd.DataFrame,
+    candles: pd.DataFrame,
+    spec: SignalSpec | None = None,
+    *,
+    symbol: str,
+    timeframe: str,
+    model_name: str,
+    model_version: str | None,
+    fingerprint: str,
+    members: int = 1,
+    agreement: Sequence[float] | None = None,
+) -> list[Signal]:
+    """One :class:`Signal` per row of ``proba`` (columns: class names, index: bar open times
+    present in ``candles``); ``agreement`` is per row, for ensembles."""
+    spec = spec or SignalSpec()
+    classes = [str(c) for c in proba.columns]
+    sides = class_directions(classes)
+    rows = candles.index.get_indexer(proba.index)
+    if (rows < 0).any():
+        missing = proba.index[rows < 0][0]
+        raise DataError(f"signals: probability row {missing} has no candle with that open time")
+    width = _width(candles, spec)
+    close = candles["close"].to_numpy(dtype=np.float64)
+    bar = timeframe_to_offset(timeframe)
+    values = proba.to_numpy(dtype=np.float64)
+    out: list[Signal] = []
+    for i, (ts, row) in enumerate(zip(proba.index, rows, strict=True)):
+        p = values[i]
+        if not np.isfinite(p).all():
+            raise DataError(f"signals: non-finite probabilities {p.tolist()} at {ts}")
+        win = int(np.argmax(p))
+        confidence = float(p[win])
+        direction = sides[win] if confidence >= spec.threshold else Direction.FLAT
+        ref, w = float(close[row]), float(width[row])
+        if not np.isfinite(w):
+            direction = Direction.FLAT
+        zone: tuple[float, float] | None = None
+        stop: float | None = None
+        targets: list[float] = []
+        rr: float | None = None
+        if direction is not Direction.FLAT:
+            sign = 1.0 if direction is Direction.LONG else -1.0
+            half = spec.entry_zone_atr * w
+            if spec.order_type is OrderType.MARKET:
+                zone = (ref - half, ref + half)
+            else:
+                zone = (ref - half, ref) if sign > 0 else (ref, ref + half)
+            stop = ref - sign * spec.exits.stop_loss * w
+            targets = [ref + sign * d * w for d in [*spec.partial_targets, spec.exits.take_profit]]
+            rr = spec.exits.take_profit / spec.exits.stop_loss
+        stamp: datetime = pd.Timestamp(ts).tz_convert("UTC").to_pydatetime()
+        out.append(Signal(
+            symbol=symbol, timeframe=timeframe, timestamp=stamp, direction=direction,
+            probabilities={c: float(v) for c, v in zip(classes, p, strict=True)},
+            confidence=confidence, order_type=spec.order_type, entry_zone=zone,
+            stop_loss=stop, take_profits=targets, risk_reward=rr,
+            valid_until=(pd.Timestamp(ts) + bar * (1 + spec.valid_bars)).to_pydatetime(),
+            model_name=model_name, model_version=model_version, bundle_fingerprint=fingerprint,
+            members=members, agreement=None if agreement is None else float(agreement[i]),
+        ))
+    return out
+
+
+def _bundle_signals(
+    bundle: Bundle, candles: pd.DataFrame, spec: SignalSpec | None, *, symbol: str,
+    timeframe: str | None, model_version: str | None, last_only: bool,
+) -> list[Signal]:
+    check_candles(candles, f"signals for {symbol}")
+    proba = predict_frame(bundle, candles, last_only=last_only)
+    return signals_from_proba(
+        proba, candles, spec, symbol=symbol,
+        timeframe=resolve_timeframe(timeframe, candles, bundle.manifest.data),
+        model_name=bundle.manifest.name, model_version=model_version,
+        fingerprint=bundle_fingerprint(bundle),
+    )
+
+
+def signal_from_bundle(
+    bundle: Bundle,
+    candles: pd.DataFrame,
+    spec: SignalSpec | None = None,
+    *,
+    symbol: str,
+    timeframe: str | None = None,
+    model_version: str | None = None,
+) -> Signal:
+    """The signal of the newest bar of ``candles`` (which must be closed).
+
+    ``candles`` needs at least ``bundle.min_candles`` rows; recursive features and the ATR
+    depend on how much history is given, so pass the same history to compare runs.
+    ``timeframe`` defaults to ``candles.attrs["timeframe"]``, then the bundle's, then the
+    spacing of the index.
+    """
+    return _bundle_signals(bundle, candles, spec, symbol=symbol, timeframe=timeframe,
+                           model_version=model_version, last_only=True)[0]
+
+
+def signals_for_bars(
+    bundle: Bundle,
+    candles: pd.DataFrame,
+    spec: SignalSpec | None = None,
+    *,
+    symbol: str,
+    timeframe: str | None = None,
+    model_version: str | None = None,
+) -> list[Signal]:
+    """Signals for every bar of ``candles`` with a full window, oldest first (batch)."""
+    return _bundle_signals(bundle, candles, spec, symbol=symbol, timeframe=timeframe,
+                           model_version=model_version, last_only=False)
