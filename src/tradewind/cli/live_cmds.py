@@ -1,0 +1,59 @@
+"""``tradewind live``: a signal at every bar close, from an exchange or a replayed file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tradewind.cli.common import SetOption, console
+from tradewind.cli.signal_cmds import signal_spec_from_pairs
+
+__all__ = ["live"]
+
+
+def live(
+    symbol: Annotated[str, typer.Option(help="ccxt unified symbol, e.g. BTC/USDT.")],
+    timeframe: Annotated[str, typer.Option(help="Bar length, the bundle's training timeframe.")],
+    model: Annotated[str, typer.Option(
+        help="Bundle directory, or a registry version / alias such as 'champion'.")],
+    exchange: Annotated[str | None, typer.Option(
+        help="ccxt exchange id (binance, kraken, ...); not needed with --replay.")] = None,
+    replay: Annotated[str | None, typer.Option(
+        help="Replay this candle file (or data source) bar by bar instead of an exchange.")] = None,
+    speed: Annotated[float, typer.Option(
+        help="Replay speed-up over real time (60: a 1-minute bar per second); 0 = no waiting.")] = 0.0,
+    log: Annotated[Path, typer.Option(help="SQLite signal log; a restart resumes after its last bar.")]
+    = Path("signals.sqlite"),
+    max_bars: Annotated[int | None, typer.Option(help="Stop after this many new signals.")] = None,
+    history: Annotated[int | None, typer.Option(
+        help="Closed bars given to the model per signal (default max(1000, 4 × what it needs)).")]
+    = None,
+    tracking_uri: Annotated[str | None, typer.Option(
+        help="MLflow tracking URI for registry refs (default $TRADEWIND_TRACKING_URI or runs/).")]
+    = None,
+    registry_root: Annotated[Path, typer.Option(help="Embedded registry folder.")] = Path("runs"),
+    quiet: Annotated[bool, typer.Option(help="Do not print signals (they are still logged).")]
+    = False,
+    set_: SetOption = None,
+) -> None:
+    """Run the live loop: closed bars only, one logged signal per bar, resumable."""
+    from tradewind.exceptions import ConfigError
+    from tradewind.live import ExchangeSource, ReplaySource, SignalLog, resolve_model, run_live
+
+    spec = signal_spec_from_pairs(set_)
+    if replay is None and exchange is None:
+        raise ConfigError("live: give --exchange ID for live bars or --replay FILE to replay a file")
+    predictor, version = resolve_model(model, tracking_uri=tracking_uri, registry_root=registry_root)
+    if replay is not None:
+        source = ReplaySource(replay, speed, timeframe=timeframe)
+    else:
+        from tradewind.data import make_exchange
+
+        source = ExchangeSource(make_exchange(str(exchange)), symbol, timeframe)
+    with SignalLog(log) as signal_log:
+        result = run_live(predictor, source=source, log=signal_log, spec=spec, symbol=symbol,
+                          timeframe=timeframe, max_bars=max_bars, history=history,
+                          model_version=version, show=not quiet, console=console)
+    console.print(f"{len(result.logged)} new signal(s) logged to {log}")

@@ -1,0 +1,49 @@
+"""``tradewind signal BUNDLE --data SOURCE``: the latest bar's signal as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tradewind.cli.common import SetOption
+
+if TYPE_CHECKING:
+    from tradewind.signals import SignalSpec
+
+__all__ = ["signal", "signal_spec_from_pairs"]
+
+
+def signal_spec_from_pairs(pairs: list[str] | None) -> SignalSpec:
+    """A SignalSpec from ``--set key=value`` pairs (``threshold=0.6``, ``exits.unit=pct``)."""
+    from tradewind.config import apply_overrides, parse_overrides, validate_section
+    from tradewind.signals import SignalSpec
+
+    raw = apply_overrides({}, parse_overrides(pairs or []))
+    return validate_section(SignalSpec, raw, "--set")
+
+
+def signal(
+    bundle: Annotated[Path, typer.Argument(help="Bundle directory (from `tradewind run`).")],
+    data: Annotated[str, typer.Option(
+        "--data", help="Candles: a file, sample:NAME, synthetic:KIND?... or store:EX/SYM/TF.")],
+    symbol: Annotated[str | None, typer.Option(
+        help="Symbol reported in the signal (default: the bundle's, else the data source).")] = None,
+    timeframe: Annotated[str | None, typer.Option(
+        help="Declared bar length of the data (default: the source's own or inferred).")] = None,
+    set_: SetOption = None,
+) -> None:
+    """Print the newest bar's signal (direction, calibrated probabilities, levels) as JSON."""
+    from tradewind.artifacts.bundle import load_bundle
+    from tradewind.data import load
+    from tradewind.signals import signal_from_bundle
+
+    spec = signal_spec_from_pairs(set_)
+    loaded = load_bundle(bundle)
+    candles = load(data, timeframe=timeframe)
+    name = symbol or loaded.manifest.data.get("symbol") or str(candles.attrs.get("source", data))
+    result = signal_from_bundle(loaded, candles, spec, symbol=str(name),
+                                timeframe=timeframe or candles.attrs.get("timeframe"))
+    typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
