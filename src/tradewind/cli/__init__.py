@@ -17,8 +17,11 @@ from tradewind.cli import (
     export_cmds,
     features_cmds,
     labels_cmds,
+    live_cmds,
     models_cmds,
     run_cmds,
+    serve_cmds,
+    signal_cmds,
 )
 from tradewind.exceptions import TradewindError
 
@@ -42,6 +45,13 @@ app.command("backtest", help="Backtest a bundle after fees and slippage on bars 
 )
 app.command("export", help="Export a bundle to ONNX (scaler and temperature folded in) or JSON.")(
     export_cmds.export
+)
+app.command("signal", help="Print the latest bar's signal for a bundle as JSON.")(signal_cmds.signal)
+app.command("serve", help="Serve /v1/signal, /v1/predict, /v1/models, /healthz and /metrics.")(
+    serve_cmds.serve
+)
+app.command("live", help="Emit, log and print a signal at every bar close (exchange or replay).")(
+    live_cmds.live
 )
 app.add_typer(data_cmds.app, name="data", help="Load, fetch, import, validate and resample candles.")
 app.add_typer(features_cmds.app, name="features", help="List and compute causal feature sets.")

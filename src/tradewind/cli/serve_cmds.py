@@ -1,0 +1,46 @@
+"""``tradewind serve``: the model server over a bundle directory or the registry's champion."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tradewind.cli.common import SetOption, console
+
+__all__ = ["build_settings", "serve"]
+
+
+def build_settings(model: str, host: str, port: int, poll_seconds: float,
+                   pairs: list[str] | None):
+    """ServeSettings from the command's options plus ``--set`` overrides (which win)."""
+    from tradewind.config import apply_overrides, parse_overrides, validate_section
+    from tradewind.serve import ServeSettings
+
+    raw = {"model": model, "host": host, "port": port, "poll_seconds": poll_seconds}
+    return validate_section(ServeSettings, apply_overrides(raw, parse_overrides(pairs or [])),
+                            "tradewind serve")
+
+
+def serve(
+    model: Annotated[
+        str, typer.Option(help="Bundle directory, or registry alias / version / run id.")
+    ] = "champion",
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    poll_seconds: Annotated[
+        float, typer.Option(help="Seconds between checks whether the alias moved (0: never).")
+    ] = 30.0,
+    set_: SetOption = None,
+) -> None:
+    """Serve /v1/signal, /v1/predict, /v1/models, /healthz and /metrics with uvicorn.
+
+    ``--set`` reaches every ServeSettings field, e.g. ``--set registry.root=runs``,
+    ``--set registry.model_name=btc``, ``--set signal.threshold=0.6``.
+    """
+    from tradewind.serve import serve as run_server
+
+    settings = build_settings(model, host, port, poll_seconds, set_)
+    console.print(f"serving {settings.model} on http://{settings.host}:{settings.port} "
+                  f"(docs at /docs, metrics at /metrics)")
+    run_server(settings)

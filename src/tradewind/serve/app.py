@@ -1,0 +1,186 @@
+"""The FastAPI application: ``/v1/signal``, ``/v1/predict``, ``/v1/models``, health, metrics.
+
+Handlers are plain functions run in the server's thread pool; each takes the served
+bundle once (:meth:`ModelHolder.current`) so a reload never changes it mid-request.
+Bad input is answered with 422 and the JSON location of the offending value.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from tradewind.exceptions import ConfigError, TradewindError
+from tradewind.serve.holder import LoadedModel, ModelHolder
+from tradewind.serve.inference import (
+    InputError,
+    candles_frame,
+    feature_windows,
+    predict_windows,
+    side_rows,
+)
+from tradewind.serve.metrics import ServeMetrics
+from tradewind.serve.schemas import HealthOut, ModelOut, PredictOut, PredictRequest, SignalRequest
+from tradewind.serve.settings import ServeSettings
+from tradewind.signals import Signal, signal_from_bundle
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("tradewind.serve")
+
+
+def _error(loc: tuple[Any, ...] | list[Any], msg: str, kind: str = "value_error") -> JSONResponse:
+    return JSONResponse(status_code=422,
+                        content={"detail": [{"loc": list(loc), "msg": msg, "type": kind}]})
+
+
+def _model_out(loaded: LoadedModel, holder: ModelHolder) -> ModelOut:
+    manifest = loaded.bundle.manifest
+    passed = manifest.gate.get("passed")
+    return ModelOut(
+        name=manifest.name, version=loaded.version, source=loaded.source,
+        fingerprint=loaded.fingerprint, loaded_at=loaded.loaded_at,
+        gate_passed=None if passed is None else bool(passed), gate=manifest.gate,
+        classes=list(manifest.classes), feature_names=list(manifest.feature_names),
+        side_names=list(manifest.side_names), lookback=manifest.lookback,
+        warmup_bars=manifest.warmup_bars, min_candles=loaded.bundle.min_candles,
+        model=manifest.model, last_reload_error=holder.last_error,
+    )
+
+
+def create_app(settings: ServeSettings) -> FastAPI:
+    """Build the app and load its bundle now (a bad model reference fails here, not later).
+
+    The alias poller starts with the app (lifespan) and stops with it. ``app.state.holder``
+    is the :class:`ModelHolder`, ``app.state.metrics`` the :class:`ServeMetrics`.
+    """
+    metrics = ServeMetrics()
+
+    def _on_reload(result: str) -> None:
+        metrics.reloads.labels(result).inc()
+        now = holder.current()
+        metrics.set_model(now.bundle.manifest.name, now.version, now.fingerprint)
+
+    holder = ModelHolder(settings, on_reload=_on_reload)
+
+    first = holder.current()
+    metrics.set_model(first.bundle.manifest.name, first.version, first.fingerprint)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        holder.start()
+        try:
+            yield
+        finally:
+            holder.stop()
+
+    app = FastAPI(title="tradewind", version="1", lifespan=lifespan,
+                  description="Calibrated price-direction probabilities and trading signals.")
+    app.state.holder = holder
+    app.state.metrics = metrics
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def _count(request: Request,
+                     call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            metrics.observe(path, request.method, status, time.perf_counter() - start)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        # Only loc/msg/type: the offending input may be NaN, which JSON cannot carry.
+        detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
+                   "type": str(e.get("type", "value_error"))} for e in err.errors()]
+        return JSONResponse(status_code=422, content={"detail": detail})
+
+    @app.exception_handler(InputError)
+    async def _bad_input(_: Request, err: InputError) -> JSONResponse:
+        return _error(err.loc, err.msg)
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, err: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(status_code=500,
+                            content={"detail": f"internal error: {type(err).__name__}: {err}"})
+
+    @app.post("/v1/signal", response_model=Signal, tags=["signals"],
+              summary="Signal of the newest candle, features computed server-side.")
+    def post_signal(body: SignalRequest) -> Signal:
+        loaded = holder.current()
+        bundle = loaded.bundle
+        n = len(body.candles)
+        if n > settings.max_candles:
+            raise InputError(("body", "candles"),
+                             f"{n} candles exceed the limit of {settings.max_candles} per call")
+        if n < bundle.min_candles:
+            raise InputError(
+                ("body", "candles"),
+                f"{n} candles given, this model needs at least {bundle.min_candles} "
+                f"(warm-up {bundle.manifest.warmup_bars} + lookback {bundle.lookback})")
+        rows = np.array([[c.open, c.high, c.low, c.close, c.volume] for c in body.candles],
+                        dtype=np.float64)
+        candles = candles_frame([c.timestamp for c in body.candles], rows)
+        try:
+            signal = signal_from_bundle(bundle, candles, settings.signal, symbol=body.symbol,
+                                        timeframe=body.timeframe, model_version=loaded.version)
+        except ConfigError as err:
+            raise InputError(("body", "timeframe"), str(err)) from None
+        except TradewindError as err:  # malformed bars, too little history after gaps, …
+            raise InputError(("body", "candles"), str(err)) from None
+        probs = signal.probabilities
+        metrics.predictions("/v1/signal", [max(probs, key=probs.__getitem__)])
+        return signal
+
+    @app.post("/v1/predict", response_model=PredictOut, tags=["predictions"],
+              summary="Calibrated probabilities for raw feature windows.")
+    def post_predict(body: PredictRequest) -> PredictOut:
+        loaded = holder.current()
+        bundle = loaded.bundle
+        windows, batched = feature_windows(body.features, bundle, max_batch=settings.max_batch)
+        side = side_rows(body.side, bundle, windows.shape[0], batched)
+        try:
+            probs = predict_windows(bundle, windows, side)
+        except TradewindError as err:
+            raise InputError(("body", "features"), str(err)) from None
+        classes = bundle.classes
+        predicted = [classes[i] for i in np.argmax(probs, axis=1)]
+        metrics.predictions("/v1/predict", predicted)
+        return PredictOut(
+            model_name=bundle.manifest.name, model_version=loaded.version,
+            bundle_fingerprint=loaded.fingerprint, classes=classes, batched=batched,
+            probabilities=[{c: float(v) for c, v in zip(classes, row, strict=True)} for row in probs],
+            predicted=predicted)
+
+    @app.get("/v1/models", response_model=ModelOut, tags=["models"],
+             summary="The bundle being served: version, fingerprint, gate, features.")
+    def get_models() -> ModelOut:
+        return _model_out(holder.current(), holder)
+
+    @app.get("/healthz", response_model=HealthOut, tags=["health"])
+    def healthz() -> HealthOut:
+        loaded = holder.current()
+        return HealthOut(status="ok", model_name=loaded.bundle.manifest.name,
+                         model_version=loaded.version)
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text format).")
+    def get_metrics() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,176 @@
+"""The bundle a server answers with, and the poller that swaps it when the alias moves.
+
+Requests take :meth:`ModelHolder.current` once and use that :class:`LoadedModel` to the
+end, so a swap (a reference assignment under a lock) never changes a bundle under a
+request in flight: old requests finish on the old bundle, new ones get the new one.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tradewind.artifacts.bundle import Bundle, load_bundle
+from tradewind.artifacts.registry import Registry
+from tradewind.serve.settings import ServeSettings
+from tradewind.signals import bundle_fingerprint
+
+__all__ = ["LoadedModel", "ModelHolder"]
+
+log = logging.getLogger("tradewind.serve")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One loaded bundle and where it came from.
+
+    ``version`` is the registry version (the run id when served by run id, None for a
+    bundle served from a path);
+    ``download_dir`` is the folder the server downloaded it into, removed when replaced.
+    """
+
+    bundle: Bundle
+    source: str
+    version: str | None
+    fingerprint: str
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    download_dir: Path | None = None
+
+
+class ModelHolder:
+    """Holds the served bundle; loads it from a path or the registry and follows an alias.
+
+    Parameters
+    ----------
+    settings
+        ``model``, ``registry``, ``cache_dir`` and ``poll_seconds`` are used.
+    on_reload
+        Called with ``"ok"`` or ``"error"`` after each reload attempt (metrics).
+    """
+
+    def __init__(self, settings: ServeSettings,
+                 on_reload: Callable[[str], None] | None = None) -> None:
+        self.settings = settings
+        self._on_reload = on_reload
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._own_cache = settings.cache_dir is None
+        self._cache: Path | None = None
+        self.registry: Registry | None = None
+        self.last_error: str | None = None
+        if settings.is_path:
+            self._current = self._from_path(Path(settings.model).expanduser())
+        else:
+            spec = settings.registry
+            self.registry = Registry(spec.tracking_uri, root=Path(spec.root),
+                                     model_name=spec.model_name)
+            self._current = self._from_registry(self._ref_version())
+
+    # ------------------------------------------------------------------ loading
+    def _ref_version(self) -> str:
+        assert self.registry is not None
+        ref = self.settings.model.strip()
+        if ref.isdigit():
+            return ref
+        version = self.registry.alias_version(ref)
+        return version if version is not None else ref  # run id: download_bundle resolves it
+
+    def _from_path(self, path: Path) -> LoadedModel:
+        bundle = load_bundle(path)
+        return LoadedModel(bundle=bundle, source=str(path.resolve()), version=None,
+                           fingerprint=bundle_fingerprint(bundle))
+
+    def _cache_dir(self) -> Path:
+        if self._cache is None:
+            if self.settings.cache_dir is None:
+                self._cache = Path(tempfile.mkdtemp(prefix="tradewind-serve-"))
+            else:
+                self._cache = Path(self.settings.cache_dir)
+                self._cache.mkdir(parents=True, exist_ok=True)
+        return self._cache
+
+    def _from_registry(self, version: str) -> LoadedModel:
+        assert self.registry is not None
+        dst = self._cache_dir() / f"{self.registry.model_name}-v{version}-{uuid.uuid4().hex[:8]}"
+        try:
+            self.registry.download_bundle(version, dst)
+            bundle = load_bundle(dst)
+        except BaseException:
+            shutil.rmtree(dst, ignore_errors=True)
+            raise
+        return LoadedModel(
+            bundle=bundle, source=f"{self.registry.tracking_uri}#{self.registry.model_name}/"
+            f"{self.settings.model}", version=version, fingerprint=bundle_fingerprint(bundle),
+            download_dir=dst)
+
+    # ------------------------------------------------------------------ access
+    def current(self) -> LoadedModel:
+        """The bundle to answer one request with (take it once per request)."""
+        with self._lock:
+            return self._current
+
+    def swap(self, new: LoadedModel) -> LoadedModel:
+        """Make ``new`` the served bundle; returns the one it replaced."""
+        with self._lock:
+            old, self._current = self._current, new
+        return old
+
+    def check_once(self) -> bool:
+        """Reload if the alias points to another version now; True when it swapped."""
+        if self.registry is None:
+            return False
+        try:
+            version = self.registry.alias_version(self.settings.model.strip())
+            if version is None or version == self.current().version:
+                return False
+            new = self._from_registry(version)
+        except Exception as err:  # the server keeps answering with the old bundle
+            self.last_error = f"{type(err).__name__}: {err}"
+            log.warning("model reload failed, still serving the old bundle: %s", self.last_error)
+            self._report("error")
+            return False
+        old = self.swap(new)
+        self.last_error = None
+        log.info("model %s: version %s -> %s", self.settings.model, old.version, new.version)
+        self._report("ok")
+        if old.download_dir is not None:  # the old bundle lives on in memory until released
+            shutil.rmtree(old.download_dir, ignore_errors=True)
+        return True
+
+    def _report(self, result: str) -> None:
+        if self._on_reload is not None:
+            self._on_reload(result)
+
+    # ------------------------------------------------------------------ polling
+    def start(self) -> None:
+        """Start the background poller (only for an alias and ``poll_seconds > 0``)."""
+        if self._thread is not None or self.settings.poll_seconds <= 0:
+            return
+        if self.registry is None or self.settings.model.strip().isdigit():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._poll, name="tradewind-serve-poller",
+                                        daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.settings.poll_seconds):
+            self.check_once()
+
+    def stop(self) -> None:
+        """Stop the poller and remove the temporary download folder."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        if self._own_cache and self._cache is not None:
+            shutil.rmtree(self._cache, ignore_errors=True)
+            self._cache = None

@@ -1,0 +1,129 @@
+"""Request payloads → arrays the bundle accepts, and raw feature windows → probabilities.
+
+Every check raises :class:`InputError` with the JSON location of the offending value,
+so the server answers 422 naming the field instead of failing inside the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tradewind.artifacts.bundle import Bundle
+from tradewind.dataset import Windows
+from tradewind.training import predict_logits
+
+__all__ = ["InputError", "candles_frame", "feature_windows", "predict_windows", "side_rows"]
+
+Loc = tuple[str | int, ...]
+
+
+class InputError(ValueError):
+    """A request value the server refuses; ``loc`` is its JSON path (FastAPI style)."""
+
+    def __init__(self, loc: Loc, msg: str) -> None:
+        super().__init__(f"{'.'.join(str(p) for p in loc)}: {msg}")
+        self.loc = loc
+        self.msg = msg
+
+
+def _numeric(value: Any, loc: Loc, what: str) -> np.ndarray:
+    """``value`` as a float64 array; refuse ragged nesting, non-numbers and non-finite values."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise InputError(loc, f"{what} must be a rectangular nesting of numbers ({err})") from None
+    if array.size and not np.isfinite(array).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise InputError((*loc, *bad), f"{what} must be finite, got {array[bad]}")
+    return array
+
+
+def feature_windows(features: Any, bundle: Bundle, *, max_batch: int) -> tuple[np.ndarray, bool]:
+    """Raw feature windows as float64 [B, lookback, F] and whether a batch was sent.
+
+    ``features`` is one window ``[lookback][F]`` or a batch ``[B][lookback][F]`` of raw
+    (un-normalised) values in the bundle's feature order.
+    """
+    loc: Loc = ("body", "features")
+    array = _numeric(features, loc, "features")
+    lookback, names = bundle.lookback, bundle.manifest.feature_names
+    if array.ndim not in (2, 3):
+        raise InputError(loc, f"expected one window [{lookback}][{len(names)}] or a batch "
+                              f"[B][{lookback}][{len(names)}], got {array.ndim}-D shape {array.shape}")
+    batched = array.ndim == 3
+    windows = array if batched else array[None]
+    if windows.shape[0] == 0:
+        raise InputError(loc, "the batch is empty; send at least one window")
+    if windows.shape[0] > max_batch:
+        raise InputError(loc, f"{windows.shape[0]} windows exceed the limit of {max_batch} per call")
+    if windows.shape[1] != lookback:
+        raise InputError(loc, f"window length {windows.shape[1]} != the bundle's lookback "
+                              f"{lookback}: send the last {lookback} feature rows, oldest first")
+    if windows.shape[2] != len(names):
+        raise InputError(loc, f"{windows.shape[2]} features per row, the bundle expects "
+                              f"{len(names)} in this order: {names}")
+    return windows, batched
+
+
+def side_rows(side: Any, bundle: Bundle, n_windows: int, batched: bool) -> np.ndarray | None:
+    """Raw side features [B, S] for bundles trained with them (None otherwise)."""
+    names = bundle.manifest.side_names
+    loc: Loc = ("body", "side")
+    if not names:
+        if side is not None:
+            raise InputError(loc, "this bundle takes no side features; leave 'side' out")
+        return None
+    if side is None:
+        raise InputError(loc, f"this bundle needs side features {names} for each window")
+    array = _numeric(side, loc, "side")
+    want = (n_windows, len(names)) if batched else (len(names),)
+    if array.shape != want:
+        raise InputError(loc, f"expected shape {list(want)} (side features {names}), "
+                              f"got {list(array.shape)}")
+    return array.reshape(n_windows, len(names))
+
+
+def predict_windows(bundle: Bundle, windows: np.ndarray, side: np.ndarray | None = None) -> np.ndarray:
+    """Calibrated probabilities [B, C] for raw feature windows [B, lookback, F].
+
+    The same steps as :meth:`Bundle.predict_proba` after the features: the bundle's
+    normaliser, its model (with its TTA) and its calibrator.
+    """
+    b, lookback, n_feat = windows.shape
+    matrix = bundle.normalizer.transform(windows.reshape(b * lookback, n_feat))
+    ends = np.arange(1, b + 1, dtype=np.int64) * lookback - 1
+    side_t = None
+    if bundle.side_normalizer is not None and side is not None:
+        full = np.zeros((b * lookback, side.shape[1]), dtype=np.float32)
+        full[ends] = bundle.side_normalizer.transform(side)
+        side_t = torch.from_numpy(full)
+    logits = predict_logits(bundle.model, Windows(matrix, lookback), ends, side=side_t,
+                            tta=tuple(bundle.manifest.tta))
+    return bundle.calibrator.predict_proba(logits)
+
+
+def candles_frame(stamps: Sequence[datetime], rows: np.ndarray) -> pd.DataFrame:
+    """Canonical candles from request timestamps and [N, 5] OHLCV rows.
+
+    Naive timestamps are taken as UTC. Raises :class:`InputError` at the first timestamp
+    that is not strictly after the one before it (unsorted or duplicate).
+    """
+    index = pd.DatetimeIndex(
+        [t if t.tzinfo is not None else t.replace(tzinfo=UTC) for t in stamps]
+    ).tz_convert("UTC").as_unit("ns")
+    steps = np.diff(index.asi8)
+    if (steps <= 0).any():
+        row = int(np.argmax(steps <= 0)) + 1
+        kind = "duplicates" if steps[row - 1] == 0 else "is earlier than"
+        raise InputError(("body", "candles", row, "timestamp"),
+                         f"{index[row]} {kind} the previous candle's {index[row - 1]}; "
+                         "candles must be in ascending bar-open-time order without duplicates")
+    index.name = "timestamp"
+    return pd.DataFrame(rows.astype(np.float64, copy=False), index=index,
+                        columns=["open", "high", "low", "close", "volume"])
