@@ -19,6 +19,19 @@ Conventions (bar ``t`` is the row of a candle; its timestamp is the bar's open t
   :func:`tradewind.labels.first_touch` itself (touch within a relative 1e-9).
   The time exit is at the **close of bar** ``entry_bar + max_holding − 1`` (the vertical barrier
   of the labels: bars ``t+1 … t+max_holding``). ``max_holding ≤ 0`` means no time exit.
+- **Partial take-profits** (``SignalArrays.partial_take_profit``/``partial_fractions``): the
+  row's ladder replaces its single target. Target ``k`` closes ``partial_fractions[k]`` of the
+  *original* units (rounded down to whole units with ``"integer_units"``; a fill of zero
+  units is skipped); the row's last finite target closes what remains. Each bar, the stop
+  is checked first **for the whole remaining size** (a bar touching the stop and any target
+  takes the stop only); otherwise every next target the bar touches fills, in order, at its
+  level, or at the open when the bar opens beyond it. Each partial fill pays its own
+  slippage and fee. The time, end and signal exits close the remaining units. The trade
+  list keeps **one row per trade** (so trade counts and win rates count trades): ``units``
+  is the original size, ``exit_price`` the unit-weighted mean of its exit fills, ``fees`` and
+  ``pnl`` the sums over all fills, ``exit_bar``/``exit_reason`` those of the fill that
+  closed the rest, ``exit_fills`` how many exit fills it had and ``partial_units`` the units
+  closed by partial targets before that last fill.
 - **Opposite signal**: closes the position at the next open; with ``on_opposite="reverse"``
   the same open also enters the new side, with ``"close"`` it stays flat. A signal in the
   direction already held is ignored (no pyramiding). With ``long_only`` a ``-1`` signal only
@@ -93,7 +106,9 @@ class BacktestResult:
         One row per closed trade: ``entry_bar``, ``exit_bar`` (row indices), ``entry_time``,
         ``exit_time`` (bar open times), ``direction`` (+1/-1), ``units``, ``fraction`` (the
         signal's size), ``entry_price``, ``exit_price`` (fills, costs included), ``fees``,
-        ``pnl`` (cash, after fees), ``return`` (pnl / entry notional), ``exit_reason``.
+        ``pnl`` (cash, after fees), ``return`` (pnl / entry notional), ``exit_reason``,
+        ``exit_fills`` (1 unless partial take-profits split the exit) and ``partial_units``
+        (units closed at partial targets before the final fill; see the module notes).
     equity:
         float64 [T], equity at each bar's close.
     position:
@@ -127,11 +142,26 @@ def _enter_units(equity: float, frac: float, fill: float, fee: float, integer_un
 
 
 @njit(cache=True)
+def _partial_units(share: float, units0: float, integer_units: bool) -> float:
+    q = share * units0
+    return float(np.floor(q + 1e-9)) if integer_units else q
+
+
+@njit(cache=True)
+def _ladder_len(ladder: np.ndarray, row: int) -> int:
+    # the row's finite targets come first; 0 means it uses its single take_profit
+    k = 0
+    while k < ladder.shape[1] and np.isfinite(ladder[row, k]):
+        k += 1
+    return k
+
+
+@njit(cache=True)
 def _simulate(
     open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
     direction: np.ndarray, size: np.ndarray, stop: np.ndarray, take_profit: np.ndarray,
     max_holding: np.ndarray, limit_price: np.ndarray, limit_valid: np.ndarray,
-    initial_equity: float, fee: float, slip: float, long_only: bool, reverse: bool,
+    ladder: np.ndarray, shares: np.ndarray, initial_equity: float, fee: float, slip: float, long_only: bool, reverse: bool,
     integer_units: bool, close_at_end: bool,
 ) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
     """Bar loop; returns equity, position and the trade columns (see :func:`run_backtest`)."""
@@ -148,6 +178,8 @@ def _simulate(
     t_fees = np.empty(n)
     t_pnl = np.empty(n)
     t_reason = np.empty(n, dtype=np.int8)
+    t_fills = np.empty(n, dtype=np.int64)
+    t_part = np.empty(n)
     k = 0
     cash = initial_equity
     side = 0
@@ -160,6 +192,15 @@ def _simulate(
     p_tp = np.nan
     p_hold = 0
     check_tp = True
+    # partial take-profits of the open trade: its signal row, ladder length, next target
+    p_src = 0
+    p_ntg = 0
+    p_next = 0
+    units0 = 0.0
+    acc_gross = 0.0
+    acc_xfee = 0.0
+    acc_xnot = 0.0
+    fills = 0
     # orders scheduled by the signal of the previous bar
     pend_close = False
     pend_side = 0
@@ -175,10 +216,12 @@ def _simulate(
             gross = side * units * (xf - entry_fill)
             cash += gross - xfee
             t_exit[k] = j
-            t_pout[k] = xf
-            t_fees[k] = entry_fee + xfee
-            t_pnl[k] = gross - entry_fee - xfee
+            t_pout[k] = xf if fills == 0 else (acc_xnot + units * xf) / units0
+            t_fees[k] = entry_fee + (acc_xfee + xfee)
+            t_pnl[k] = (acc_gross + gross) - entry_fee - (acc_xfee + xfee)
             t_reason[k] = _SIGNAL
+            t_fills[k] = fills + 1
+            t_part[k] = units0 - units
             k += 1
             side = 0
         pend_close = False
@@ -197,6 +240,8 @@ def _simulate(
                     cash -= entry_fee
                     p_stop, p_tp, p_hold = stop[s], take_profit[s], max_holding[s]
                     check_tp = True
+                    p_src, p_next, p_ntg, units0, fills = s, 0, _ladder_len(ladder, s), u, 0
+                    acc_gross, acc_xfee, acc_xnot = 0.0, 0.0, 0.0
                     t_entry[k], t_dir[k], t_units[k], t_frac[k], t_pin[k] = j, side, u, frac, fill
             pend_side = 0
         if lim_side != 0 and side == 0:
@@ -217,18 +262,43 @@ def _simulate(
                         cash -= entry_fee
                         p_stop, p_tp, p_hold = stop[s], take_profit[s], max_holding[s]
                         check_tp = at_open
+                        p_src, p_next, p_ntg, units0, fills = s, 0, _ladder_len(ladder, s), u, 0
+                        acc_gross, acc_xfee, acc_xnot = 0.0, 0.0, 0.0
                         t_entry[k], t_dir[k], t_units[k], t_frac[k], t_pin[k] = j, side, u, frac, fill
                     lim_side = 0
         if side != 0:
-            tp_level = p_tp if check_tp else np.nan
-            _, outcome, px = first_touch(open_, high, low, close, j, j, tp_level, p_stop, side)
             reason = -1
-            if outcome != 0:
-                reason = _STOP if outcome < 0 else _TARGET
-            elif p_hold > 0 and j >= entry_bar + p_hold - 1:
+            while True:
+                tp_level = np.nan
+                if check_tp:
+                    tp_level = ladder[p_src, p_next] if p_ntg > 0 else p_tp
+                _, outcome, px = first_touch(open_, high, low, close, j, j, tp_level, p_stop, side)
+                if outcome < 0:
+                    reason = _STOP
+                    break
+                if outcome == 0:
+                    break
+                q = units
+                if p_ntg > 0 and p_next < p_ntg - 1:
+                    q = min(units, _partial_units(shares[p_next], units0, integer_units))
+                if q >= units:
+                    reason = _TARGET
+                    break
+                p_next += 1
+                if q > 0:
+                    xf = px * (1.0 - side * slip)
+                    xfee = q * xf * fee
+                    gross = side * q * (xf - entry_fill)
+                    cash += gross - xfee
+                    acc_gross += gross
+                    acc_xfee += xfee
+                    acc_xnot += q * xf
+                    units -= q
+                    fills += 1
+            if reason < 0 and p_hold > 0 and j >= entry_bar + p_hold - 1:
                 reason = _TIME
                 px = close[j]
-            elif close_at_end and j == n - 1:
+            elif reason < 0 and close_at_end and j == n - 1:
                 reason = _END
                 px = close[j]
             if reason >= 0:
@@ -237,10 +307,12 @@ def _simulate(
                 gross = side * units * (xf - entry_fill)
                 cash += gross - xfee
                 t_exit[k] = j
-                t_pout[k] = xf
-                t_fees[k] = entry_fee + xfee
-                t_pnl[k] = gross - entry_fee - xfee
+                t_pout[k] = xf if fills == 0 else (acc_xnot + units * xf) / units0
+                t_fees[k] = entry_fee + (acc_xfee + xfee)
+                t_pnl[k] = (acc_gross + gross) - entry_fee - (acc_xfee + xfee)
                 t_reason[k] = reason
+                t_fills[k] = fills + 1
+                t_part[k] = units0 - units
                 k += 1
                 side = 0
             check_tp = True
@@ -264,7 +336,7 @@ def _simulate(
                 pend_src = j
     return (
         equity, position, t_entry[:k], t_exit[:k], t_dir[:k], t_units[:k], t_frac[:k],
-        t_pin[:k], t_pout[:k], t_fees[:k], t_pnl[:k], t_reason[:k],
+        t_pin[:k], t_pout[:k], t_fees[:k], t_pnl[:k], t_reason[:k], t_fills[:k], t_part[:k],
     )
 
 
@@ -309,16 +381,20 @@ def run_backtest(
     cfg = config if config is not None else BacktestConfig()
     o, h, lo, c = _prices(candles)
     signals.check_length(len(c))
+    if signals.partial_take_profit is None or signals.partial_fractions is None:
+        ladder, shares = np.empty((len(c), 0)), np.empty(0)
+    else:
+        ladder, shares = _plain(signals.partial_take_profit), _plain(signals.partial_fractions)
     out = _simulate(
         o, h, lo, c,
         *(_plain(getattr(signals, name)) for name in (
             "direction", "size", "stop", "take_profit", "max_holding", "limit_price", "limit_valid"
         )),
-        float(cfg.initial_equity), cfg.fee_bps / 1e4, cfg.slippage_bps / 1e4,
+        ladder, shares, float(cfg.initial_equity), cfg.fee_bps / 1e4, cfg.slippage_bps / 1e4,
         cfg.long_only, cfg.on_opposite == "reverse", cfg.sizing == "integer_units",
         cfg.close_at_end,
     )
-    equity, position, entry, exit_, side, units, frac, pin, pout, fees, pnl, reason = out
+    equity, position, entry, exit_, side, units, frac, pin, pout, fees, pnl, reason, fills, part = out
     index = candles.index
     trades = pd.DataFrame(
         {
@@ -335,6 +411,8 @@ def run_backtest(
             "pnl": pnl,
             "return": pnl / (units * pin) if len(units) else np.empty(0),
             "exit_reason": np.asarray(EXIT_REASONS, dtype=object)[reason.astype(np.int64)],
+            "exit_fills": fills,
+            "partial_units": part,
         }
     )
     return BacktestResult(

@@ -7,13 +7,12 @@ Shared by ``tradewind run`` (walk-forward out-of-sample probabilities) and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 
 import numpy as np
 import pandas as pd
 
 from tradewind.backtest.engine import BacktestConfig, BacktestResult, run_backtest
-from tradewind.backtest.signals_arrays import SignalArrays, SignalConfig, signals_from_probabilities
+from tradewind.backtest.signals_arrays import SignalConfig, signals_from_probabilities
 from tradewind.backtest.stats import BacktestStats, compute_stats
 from tradewind.exceptions import DataError
 from tradewind.labels import ExitSpec, LabelSpec
@@ -50,6 +49,5 @@ def backtest_probabilities(
     signals = signals_from_probabilities(
         proba, classes, candles, exits, horizon=horizon, config=signal
     )
-    tail = SignalArrays(**{f.name: getattr(signals, f.name)[start:] for f in fields(signals)})
-    result = run_backtest(candles.iloc[start:], tail, config)
+    result = run_backtest(candles.iloc[start:], signals.from_row(start), config)
     return result, compute_stats(result, timeframe, seed=seed)

@@ -6,17 +6,26 @@ market entry they come from :func:`tradewind.labels.barrier_levels`, i.e. they a
 from ``open[t+1]``, the same reference the triple-barrier labels use. With slippage the
 entry fill is worse than ``open[t+1]`` but the levels stay where the labels put them, so a
 cost-free backtest reproduces the labels exactly and a costly one differs only by costs.
+
+**Partial take-profits** (optional): ``partial_take_profit`` [T, K] holds up to K target
+levels per row, nearest first, and ``partial_fractions`` (K,) the share of the *original*
+position each closes (one vector for the whole run, so the numba loop sees two plain
+arrays). A row uses its ladder when its first level is finite (its ``take_profit`` is then
+not used); the last finite level of a row closes whatever remains. Without them every row
+has its single ``take_profit``, exactly as before.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradewind.exceptions import DataError
 from tradewind.labels.barriers import barrier_levels
@@ -53,6 +62,15 @@ class SignalArrays:
     limit_valid:
         int64 bars a limit order stays live (bars ``t+1 … t+limit_valid``; values below 1
         count as 1).
+    partial_take_profit:
+        float64 [T, K] take-profit ladder, or None. Per row the finite levels come first
+        (NaN only after them) and move away from the entry: ascending for a long,
+        descending for a short. A row whose first level is NaN uses ``take_profit``.
+    partial_fractions:
+        float64 [K], each > 0, summing to 1: target ``k`` closes ``partial_fractions[k]``
+        of the original units (whole units, rounded down, with ``sizing="integer_units"``);
+        a row's last finite target closes the remainder. Present exactly when
+        ``partial_take_profit`` is.
     """
 
     direction: np.ndarray
@@ -62,6 +80,8 @@ class SignalArrays:
     max_holding: np.ndarray
     limit_price: np.ndarray
     limit_valid: np.ndarray
+    partial_take_profit: np.ndarray | None = None
+    partial_fractions: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -74,8 +94,14 @@ class SignalArrays:
         max_holding: np.ndarray | int = 0,
         limit_price: np.ndarray | None = None,
         limit_valid: np.ndarray | int = 1,
+        partial_take_profit: np.ndarray | None = None,
+        partial_fractions: Sequence[float] | np.ndarray | None = None,
     ) -> SignalArrays:
-        """Arrays with the right dtypes from ``direction`` [T] and scalars or arrays [T]."""
+        """Arrays with the right dtypes from ``direction`` [T] and scalars or arrays [T].
+
+        ``partial_take_profit`` is [T, K] (or [K], the same ladder on every row);
+        ``partial_fractions`` defaults to ``1/K`` each when a ladder is given.
+        """
         d = np.asarray(direction)
         if d.ndim != 1 or not np.isin(d, (-1, 0, 1)).all():
             raise DataError("SignalArrays: direction must be 1-D with values in {-1, 0, +1}")
@@ -89,7 +115,27 @@ class SignalArrays:
         def _i(x: np.ndarray | int) -> np.ndarray:
             return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=np.int64), (n,)))
 
-        return cls(
+        ladder = fractions = None
+        if partial_take_profit is not None:
+            levels = np.asarray(partial_take_profit, dtype=np.float64)
+            levels = levels[None, :] if levels.ndim == 1 else levels
+            if levels.ndim != 2 or levels.shape[1] == 0:
+                raise DataError(
+                    f"SignalArrays.build: partial_take_profit has shape {levels.shape}; "
+                    "expected [T, K] or [K] with K >= 1 target levels"
+                )
+            k = levels.shape[1]
+            ladder = np.ascontiguousarray(np.broadcast_to(levels, (n, k)))
+            fractions = (
+                np.full(k, 1.0 / k) if partial_fractions is None
+                else np.asarray(partial_fractions, dtype=np.float64)
+            )
+        elif partial_fractions is not None:
+            raise DataError(
+                "SignalArrays.build: partial_fractions given without partial_take_profit; "
+                "pass the target levels too, or neither"
+            )
+        out = cls(
             direction=np.ascontiguousarray(d, dtype=np.int8),
             size=_f(size, 1.0),
             stop=_f(stop, np.nan),
@@ -97,6 +143,21 @@ class SignalArrays:
             max_holding=_i(max_holding),
             limit_price=_f(limit_price, np.nan),
             limit_valid=_i(limit_valid),
+            partial_take_profit=ladder,
+            partial_fractions=None if fractions is None else np.ascontiguousarray(fractions),
+        )
+        out.check_length(n)
+        return out
+
+    def from_row(self, start: int) -> SignalArrays:
+        """The signals of rows ``start …`` (the per-row arrays cut, the fractions kept)."""
+        ladder = self.partial_take_profit
+        return SignalArrays(
+            direction=self.direction[start:], size=self.size[start:], stop=self.stop[start:],
+            take_profit=self.take_profit[start:], max_holding=self.max_holding[start:],
+            limit_price=self.limit_price[start:], limit_valid=self.limit_valid[start:],
+            partial_take_profit=None if ladder is None else ladder[start:],
+            partial_fractions=self.partial_fractions,
         )
 
     def check_length(self, n: int) -> None:
@@ -113,6 +174,52 @@ class SignalArrays:
                     f"SignalArrays.{name}: shape {arr.shape} dtype {arr.dtype}, expected "
                     f"({n},) {np.dtype(dtype)}; build the arrays with SignalArrays.build"
                 )
+        self._check_ladder(n)
+
+    def _check_ladder(self, n: int) -> None:
+        ladder, fractions = self.partial_take_profit, self.partial_fractions
+        if ladder is None and fractions is None:
+            return
+        if ladder is None or fractions is None:
+            raise DataError(
+                "SignalArrays: partial_take_profit and partial_fractions go together; "
+                "give both (SignalArrays.build fills equal fractions) or neither"
+            )
+        if ladder.ndim != 2 or ladder.shape[0] != n or ladder.dtype != np.float64:
+            raise DataError(
+                f"SignalArrays.partial_take_profit: shape {ladder.shape} dtype {ladder.dtype}, "
+                f"expected ({n}, K) float64"
+            )
+        k = ladder.shape[1]
+        if fractions.shape != (k,) or fractions.dtype != np.float64 or k == 0:
+            raise DataError(
+                f"SignalArrays.partial_fractions: shape {fractions.shape} dtype {fractions.dtype}, "
+                f"expected ({k},) float64 with K >= 1 (one fraction per target column)"
+            )
+        if not (np.isfinite(fractions).all() and (fractions > 0).all()) or not math.isclose(
+            float(fractions.sum()), 1.0, abs_tol=1e-9
+        ):
+            raise DataError(
+                f"SignalArrays.partial_fractions {fractions.tolist()} must be > 0 and sum to 1 "
+                "(shares of the original position closed at each target)"
+            )
+        finite = np.isfinite(ladder)
+        gap = finite[:, 1:] & ~finite[:, :-1]
+        if gap.any():
+            row = int(np.argmax(gap.any(axis=1)))
+            raise DataError(
+                f"SignalArrays.partial_take_profit row {row} {ladder[row].tolist()}: a level "
+                "follows a NaN; put the finite targets first, NaN only after them"
+            )
+        step = np.diff(ladder, axis=1) * self.direction[:, None]
+        bad = finite[:, 1:] & ~(step > 0) & (self.direction != 0)[:, None]
+        if bad.any():
+            row = int(np.argmax(bad.any(axis=1)))
+            raise DataError(
+                f"SignalArrays.partial_take_profit row {row} {ladder[row].tolist()} "
+                f"(direction {int(self.direction[row])}): targets must move away from the "
+                "entry, ascending for a long and descending for a short, nearest first"
+            )
 
 
 class SignalConfig(BaseModel):
@@ -128,6 +235,52 @@ class SignalConfig(BaseModel):
     kelly_multiplier: float = Field(0.5, gt=0, le=1, description="k in f = k·(p·b − (1−p))/b.")
     cap: float = Field(0.25, gt=0, le=1, description="Largest Kelly fraction.")
     long_only: bool = Field(False, description="Drop short signals.")
+    take_profit_ladder: list[float] | None = Field(
+        None,
+        description="Take-profit ladder in the exits' unit (ATRs or fractions), nearest first; "
+        "replaces exits.take_profit. None: one take-profit.",
+    )
+    partial_fractions: list[float] | None = Field(
+        None,
+        description="Share of the original position closed at each partial target (sum 1); "
+        "None: equal shares.",
+    )
+
+    @model_validator(mode="after")
+    def _check_ladder(self) -> SignalConfig:
+        targets, fractions = self.take_profit_ladder, self.partial_fractions
+        if targets is None:
+            if fractions is not None:
+                raise ValueError(
+                    f"partial_fractions {fractions} without take_profit_ladder; give the targets "
+                    "too, or drop the fractions"
+                )
+            return self
+        if not targets or any(not v > 0 for v in targets) or any(
+            b <= a for a, b in pairwise(targets)
+        ):
+            raise ValueError(
+                f"take_profit_ladder {targets} must be non-empty, positive and strictly ascending "
+                "(nearest target first)"
+            )
+        if fractions is not None and (
+            len(fractions) != len(targets)
+            or any(not f > 0 for f in fractions)
+            or not math.isclose(sum(fractions), 1.0, abs_tol=1e-9)
+        ):
+            raise ValueError(
+                f"partial_fractions {fractions} must have one value > 0 per target "
+                f"({len(targets)}) and sum to 1"
+            )
+        return self
+
+    def ladder(self) -> tuple[list[float], list[float]] | None:
+        """``(targets, fractions)`` of the partial take-profits (equal shares by default)."""
+        if self.take_profit_ladder is None:
+            return None
+        k = len(self.take_profit_ladder)
+        fractions = self.partial_fractions or [1.0 / k] * k
+        return list(self.take_profit_ladder), list(fractions)
 
 
 def kelly_fraction(p: np.ndarray, payoff: float, multiplier: float, cap: float) -> np.ndarray:
@@ -173,6 +326,11 @@ def signals_from_probabilities(
     (rows without levels, e.g. the ATR warm-up, stay flat); the time exit is
     ``exit_spec.holding_bars(horizon)``. Kelly sizing uses the winning probability and the
     payoff ratio ``b = take_profit / stop_loss`` of ``exit_spec``.
+
+    With ``config.take_profit_ladder`` each target ``m`` is placed as ``barrier_levels`` places
+    ``exit_spec.take_profit`` (``m`` ATRs or ``m`` as a fraction from ``open[t+1]``); the
+    ladder replaces the single take-profit (``take_profit`` then holds the last target) and
+    Kelly's payoff is ``b = Σ fraction_k · m_k / stop_loss``.
     """
     cfg = config if config is not None else SignalConfig()
     proba = np.asarray(proba, dtype=np.float64)
@@ -196,8 +354,20 @@ def signals_from_probabilities(
     stop = np.where(long_mask, stop_long, stop_short)
     take_profit = np.where(long_mask, tp_long, tp_short)
     direction[~(np.isfinite(stop) & np.isfinite(take_profit))] = 0
+    ladder = cfg.ladder()
+    partial = None
+    if ladder is not None:
+        levels = []
+        for m in ladder[0]:
+            spec_m = exit_spec.model_copy(update={"take_profit": float(m)})
+            tp_l, _ = barrier_levels(candles, spec_m, "long")
+            tp_s, _ = barrier_levels(candles, spec_m, "short")
+            levels.append(np.where(long_mask, tp_l, tp_s))
+        partial = np.stack(levels, axis=1)
+        take_profit = partial[:, -1]
     if cfg.sizing == "kelly":
-        payoff = exit_spec.take_profit / exit_spec.stop_loss
+        reward = exit_spec.take_profit if ladder is None else float(np.dot(*ladder))
+        payoff = reward / exit_spec.stop_loss
         size = kelly_fraction(p_win, payoff, cfg.kelly_multiplier, cfg.cap)
         direction[size <= 0] = 0
     else:
@@ -208,4 +378,6 @@ def signals_from_probabilities(
         stop=np.where(direction != 0, stop, np.nan),
         take_profit=np.where(direction != 0, take_profit, np.nan),
         max_holding=exit_spec.holding_bars(horizon),
+        partial_take_profit=None if partial is None else np.where(direction[:, None] != 0, partial, np.nan),
+        partial_fractions=None if ladder is None else ladder[1],
     )
