@@ -68,7 +68,13 @@ def time_ours(
 
 
 def _slice(sig: SignalArrays, n: int) -> SignalArrays:
-    return SignalArrays(*(getattr(sig, f)[:n].copy() for f in SignalArrays.__dataclass_fields__))
+    """The first ``n`` rows (per-row arrays only; a run-wide fraction vector stays whole)."""
+    parts = {}
+    for name in SignalArrays.__dataclass_fields__:
+        value = getattr(sig, name)
+        per_row = isinstance(value, np.ndarray) and name != "partial_fractions"
+        parts[name] = value[:n].copy() if per_row else value
+    return SignalArrays(**parts)
 
 
 def time_theirs(candles: pd.DataFrame, sig: SignalArrays) -> tuple[float, int]:
