@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from signal_bundles import build_bundle
 from tradewind.artifacts.bundle import Bundle
 from tradewind.data import load
-
-_spec = importlib.util.spec_from_file_location(
-    "tradewind_tests_signal_bundles", Path(__file__).resolve().parents[1] / "signals" / "signal_bundles.py"
-)
-assert _spec is not None and _spec.loader is not None
-factory = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(factory)
-build_bundle = factory.build_bundle
 
 
 @pytest.fixture(scope="session")
