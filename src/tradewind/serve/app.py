@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradewind.exceptions import ConfigError, TradewindError
 from tradewind.serve.holder import LoadedModel, ModelHolder
@@ -57,6 +58,32 @@ def _model_out(loaded: LoadedModel, holder: ModelHolder) -> ModelOut:
     )
 
 
+class _CountRequests:
+    """Pure ASGI middleware: request counts and latency by route (cheaper than
+    ``BaseHTTPMiddleware``, which copies every response body through a stream)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServeMetrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start, status = time.perf_counter(), 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.observe(path, scope["method"], status, time.perf_counter() - start)
+
+
 def create_app(settings: ServeSettings) -> FastAPI:
     """Build the app and load its bundle now (a bad model reference fails here, not later).
 
@@ -89,19 +116,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.state.metrics = metrics
     app.state.settings = settings
 
-    @app.middleware("http")
-    async def _count(request: Request,
-                     call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        start = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            metrics.observe(path, request.method, status, time.perf_counter() - start)
+    app.add_middleware(_CountRequests, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
@@ -122,7 +137,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     @app.post("/v1/signal", response_model=Signal, tags=["signals"],
               summary="Signal of the newest candle, features computed server-side.")
-    def post_signal(body: SignalRequest) -> Signal:
+    def post_signal(body: SignalRequest) -> Response:
         loaded = holder.current()
         bundle = loaded.bundle
         n = len(body.candles)
@@ -146,7 +161,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
             raise InputError(("body", "candles"), str(err)) from None
         probs = signal.probabilities
         metrics.predictions("/v1/signal", [max(probs, key=probs.__getitem__)])
-        return signal
+        # already a validated Signal: skip FastAPI's second validation of the response
+        return Response(signal.model_dump_json(), media_type="application/json")
 
     @app.post("/v1/predict", response_model=PredictOut, tags=["predictions"],
               summary="Calibrated probabilities for raw feature windows.")
