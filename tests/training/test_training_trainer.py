@@ -273,3 +273,21 @@ def test_bad_data_and_config_are_refused(tiny_models, planted_data) -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="device='cuda'"):
             fit(model, planted_data, TrainSpec(epochs=1, device="cuda"), progress=False)
+
+
+def test_a_trailing_batch_of_one_row_joins_the_previous_batch() -> None:
+    """BatchNorm cannot train on one row: 65 rows at batch 64 must be one batch of 65."""
+    from tradewind.models import build, parse_model_spec
+    from tradewind.training import TrainingData
+    from tradewind.training.trainer import _n_batches
+
+    assert (_n_batches(65, 64), _n_batches(64, 64), _n_batches(66, 64), _n_batches(1, 64)) == (
+        1, 1, 2, 1)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((65, 4)).astype(np.float32)
+    data = TrainingData(windows=Windows(X, 1), y=torch.from_numpy(rng.integers(0, 2, 65)),
+                        train_ends=np.arange(65), val_ends=np.array([], dtype=np.int64),
+                        n_classes=2)
+    model = build(parse_model_spec({"name": "fnn", "batchnorm": True}), 4, 2, verbose=False)
+    result = fit(model, data, TrainSpec(epochs=1, batch_size=64, device="cpu"), progress=False)
+    assert len(result.history) == 1

@@ -155,6 +155,13 @@ class _Runner:
         }
 
 
+def _n_batches(n_rows: int, batch_size: int) -> int:
+    """Batches per epoch; a trailing batch of a single row joins the one before it, since
+    BatchNorm cannot train on one row (and one-row steps are all noise anyway)."""
+    n = math.ceil(n_rows / batch_size)
+    return n - 1 if n > 1 and n_rows % batch_size == 1 else n
+
+
 def fit(
     model: nn.Module,
     data: TrainingData,
@@ -221,7 +228,7 @@ def fit(
             started = time.perf_counter()
             state.epoch = epoch
             order = sampler.order(seen_losses if epoch > 1 else None)
-            n_batches = math.ceil(order.numel() / spec.batch_size)
+            n_batches = _n_batches(order.numel(), spec.batch_size)
             state.n_batches = n_batches
             for cb in hooks:
                 cb.on_epoch_start(state)
@@ -232,7 +239,8 @@ def fit(
                 lr = schedule.lr(epoch - 1 + (b + 1) / n_batches)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                pos = order[b * spec.batch_size : (b + 1) * spec.batch_size]
+                stop = None if b == n_batches - 1 else (b + 1) * spec.batch_size
+                pos = order[b * spec.batch_size : stop]
                 ends = dev.train_ends[pos]
                 x, side = dev.inputs(ends)
                 y = dev.y[ends]
