@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench setup clean
+.PHONY: demo test lint bench presets setup clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ bench: $(STAMP)
 	$(PY) bench/features_speed.py
 	$(PY) bench/train_throughput.py
 	$(PY) bench/backtest_speed.py
+
+# The seed presets at full settings on ../shared/data (long: tens of minutes on 2 CPU cores).
+presets: $(STAMP)
+	for p in presets/*.yaml; do \
+		$(VENV)/bin/tradewind run $$p --out out/presets/$$(basename $$p .yaml) || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build *.egg-info
