@@ -55,3 +55,23 @@ def test_features_list_shows_core15() -> None:
     result = runner.invoke(app, ["features", "list"])
     assert result.exit_code == 0, result.output
     assert "core15" in result.output
+
+
+COMMANDS = [["run"], ["promote"], ["backtest"], ["export"], ["signal"], ["serve"], ["live"],
+            ["data", "fetch"], ["data", "import"], ["data", "validate"], ["data", "info"],
+            ["data", "resample"], ["features", "list"], ["features", "compute"],
+            ["labels", "inspect"], ["models", "list"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_accepts_set_overrides(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "--set" in result.output, f"`tradewind {' '.join(command)}` has no --set option"
+
+
+def test_features_list_can_be_narrowed_with_set() -> None:
+    result = runner.invoke(app, ["features", "list", "--set", "sets=[smc]"],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "bos_up" in result.output and "rsi" not in result.output

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from tradewind.cli.common import console
+from tradewind.cli.common import SetOption, console
 
 __all__ = ["export"]
 
@@ -19,9 +19,22 @@ def export(
         typer.Option("--format", help="onnx: model.onnx + scalers.json + manifest.json; json: the two JSON files."),
     ] = "onnx",
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("out/export"),
+    set_: SetOption = None,
 ) -> None:
-    """Export a bundle for other runtimes; the ONNX graph is checked against PyTorch on export."""
+    """Export a bundle for other runtimes; the ONNX graph is checked against PyTorch on export.
+
+    ``--set exporter=dynamo`` uses torch's dynamo exporter instead of TorchScript.
+    """
+    from tradewind.config import parse_overrides
+    from tradewind.exceptions import ConfigError
     from tradewind.export import export_bundle
 
-    for path in export_bundle(bundle, out, format_):
+    options = parse_overrides(set_ or [])
+    unknown = sorted(set(options) - {"exporter"})
+    if unknown:
+        raise ConfigError(f"--set {unknown[0]!r}: export accepts only 'exporter' (torchscript|dynamo)")
+    exporter = options.get("exporter", "torchscript")
+    if exporter not in ("torchscript", "dynamo"):
+        raise ConfigError(f"--set exporter={exporter!r}: use 'torchscript' or 'dynamo'")
+    for path in export_bundle(bundle, out, format_, exporter=exporter):
         console.print(f"wrote {path}")

@@ -15,10 +15,17 @@ app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("list", help="List every feature set and feature with a one-line description.")
-def list_cmd() -> None:
-    from tradewind.features import list_features
+def list_cmd(set_: SetOption = None) -> None:
+    """``--set sets=[core15,smc]`` lists only those sets."""
+    from tradewind.config import apply_overrides, parse_overrides, validate_section
+    from tradewind.features import FeatureSpec, list_features
 
-    console.print(table("Feature sets", ["set", "feature", "description"], list_features()))
+    chosen = None
+    if set_:
+        spec = validate_section(FeatureSpec, apply_overrides({}, parse_overrides(set_)), "--set")
+        chosen = set(spec.sets)
+    rows = [row for row in list_features() if chosen is None or row[0] in chosen]
+    console.print(table("Feature sets", ["set", "feature", "description"], rows))
 
 
 @app.command("compute", help="Compute the experiment's features (data + features sections) to Parquet.")
