@@ -33,6 +33,7 @@ __all__ = [
     "DataSpec",
     "Experiment",
     "RegistrySpec",
+    "TeacherSpec",
     "apply_overrides",
     "format_validation_error",
     "load_experiment",
@@ -106,6 +107,29 @@ class RegistrySpec(_Strict):
     model_name: str = "tradewind"
 
 
+class TeacherSpec(_Strict):
+    """A teacher trained in every fold (and in the refit) before the model, which learns from it.
+
+    The model is distilled with ``training.distillation`` (alpha * hard loss + (1 - alpha) *
+    T^2 * KL to the teacher). The teacher sees exactly the model's training and validation
+    rows, so its soft targets carry no future; its own out-of-sample predictions are scored
+    on the same rows as the model's, and the report says whether the student beats it.
+    """
+
+    model: ModelSpec = Field(description="The teacher's architecture.")
+    training: TrainSpec | None = Field(
+        None, description="The teacher's training; default: the model's, without distillation."
+    )
+    use_side: bool = Field(
+        False, description="Feed the side vector to the teacher too (seed 000's teacher had none)."
+    )
+
+    def training_spec(self, student: TrainSpec) -> TrainSpec:
+        """The teacher's own training spec (never distilled itself)."""
+        spec = self.training or student
+        return spec.model_copy(update={"distillation": None})
+
+
 class Experiment(_Strict):
     """One experiment: what to load, how to label, split, model, train, judge and store."""
 
@@ -119,6 +143,7 @@ class Experiment(_Strict):
     normalizer: NormalizerSpec = Field(default_factory=NormalizerSpec)
     model: ModelSpec = Field(default_factory=lambda: LSTMSpec(name="lstm"))
     training: TrainSpec = Field(default_factory=TrainSpec)
+    teacher: TeacherSpec | None = None
     calibration: CalibrationSpec = Field(default_factory=CalibrationSpec)
     baselines: BaselineSpec = Field(default_factory=BaselineSpec)
     bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
@@ -132,6 +157,15 @@ class Experiment(_Strict):
             raise ValueError(
                 "labels.kind 'forward_return' is a regression target: an experiment needs "
                 "classes (direction, ternary or triple_barrier)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _teacher_needs_distillation(self) -> Experiment:
+        if (self.teacher is None) != (self.training.distillation is None):
+            raise ValueError(
+                "teacher and training.distillation go together: set both (distil the model "
+                "from the teacher) or neither"
             )
         return self
 

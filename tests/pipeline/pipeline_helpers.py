@@ -31,7 +31,11 @@ def small_experiment(source: str, **overrides: Any) -> Experiment:
         "registry": {"enabled": False},
     }
     for key, value in overrides.items():
-        raw[key] = {**raw[key], **value} if isinstance(value, dict) else value
+        if isinstance(value, dict) and value.get("name", raw.get(key, {}).get("name")) == raw.get(
+            key, {}
+        ).get("name"):
+            value = {**raw.get(key, {}), **value}  # same section (same model family): merge
+        raw[key] = value
     return validate_section(Experiment, raw, "test experiment")
 
 

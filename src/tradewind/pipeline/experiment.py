@@ -31,6 +31,7 @@ from tradewind.pipeline.final import refit_and_bundle
 from tradewind.pipeline.folds import FoldResult, run_fold
 from tradewind.pipeline.prepare import Prepared, load_candles, prepare
 from tradewind.pipeline.reporting import build_report, log_to_registry
+from tradewind.pipeline.teacher import teacher_student_section
 from tradewind.report import write_report
 
 __all__ = ["ExperimentResult", "OutOfSample", "run_experiment"]
@@ -46,6 +47,7 @@ class OutOfSample:
     probs: np.ndarray
     fold_ids: np.ndarray
     baselines: dict[str, np.ndarray]
+    teacher_probs: np.ndarray | None = None  # the distillation teacher's, when there is one
 
     @property
     def pred(self) -> np.ndarray:
@@ -75,6 +77,10 @@ def _collect(prep: Prepared, folds: list[FoldResult], baselines: dict[str, np.nd
         probs=np.concatenate([f.probs for f in folds]),
         fold_ids=np.concatenate([np.full(len(f.test_rows), f.fold) for f in folds]),
         baselines=baselines,
+        teacher_probs=(
+            np.concatenate([f.teacher.probs for f in folds if f.teacher is not None])
+            if all(f.teacher is not None for f in folds) else None
+        ),
     )
 
 
@@ -104,7 +110,8 @@ def run_experiment(
     for split in splits:
         console.rule(f"fold {split.fold + 1}/{len(splits)}")
         fold = run_fold(prep, exp, split, progress=progress)
-        console.print(f"fold {split.fold + 1}: test MCC {fold.metrics['mcc']:+.3f} on "
+        teacher = "" if fold.teacher is None else f" (teacher {fold.teacher.metrics['mcc']:+.3f})"
+        console.print(f"fold {split.fold + 1}: test MCC {fold.metrics['mcc']:+.3f}{teacher} on "
                       f"{len(fold.test_rows):,} rows, best epoch {fold.best_epoch}")
         folds.append(fold)
 
@@ -162,6 +169,11 @@ def run_experiment(
     )
     if backtest_section is not None:
         report = report.model_copy(update={"backtest": backtest_section})
+    distillation = teacher_student_section(exp, folds, oos.y, oos.probs, classes, block=block)
+    if distillation is not None:
+        report = report.model_copy(update={"distillation": distillation})
+        console.print(f"[bold]teacher[/] MCC {distillation.teacher.mcc:+.3f} vs student "
+                      f"{metrics.mcc:+.3f}: {distillation.reading}")
     json_path, html_path = write_report(report, out_dir)
     record = None
     if exp.registry.enabled:

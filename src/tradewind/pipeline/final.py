@@ -18,17 +18,29 @@ from tradewind.config import Experiment
 from tradewind.features import warmup_bars
 from tradewind.pipeline.folds import FoldResult, train_and_calibrate
 from tradewind.pipeline.prepare import Prepared
+from tradewind.training import TrainSpec
 
 __all__ = ["final_training_spec", "refit_and_bundle"]
 
 
-def final_training_spec(exp: Experiment, folds: list[FoldResult]):
-    """Training spec for the refit: fixed epochs (median best fold epoch), no early stop."""
-    epochs = max(1, int(np.median([f.best_epoch for f in folds])))
-    stopping = exp.training.early_stopping.model_copy(
+def final_training_spec(
+    exp: Experiment, folds: list[FoldResult], *, teacher: bool = False
+) -> TrainSpec:
+    """Training spec for the refit: fixed epochs (median best fold epoch), no early stop.
+
+    ``teacher=True`` gives the teacher's spec, with the teacher's own best fold epochs.
+    """
+    if teacher:
+        assert exp.teacher is not None
+        base = exp.teacher.training_spec(exp.training)
+        best = [f.teacher.best_epoch for f in folds if f.teacher is not None]
+    else:
+        base, best = exp.training, [f.best_epoch for f in folds]
+    epochs = max(1, int(np.median(best)))
+    stopping = base.early_stopping.model_copy(
         update={"patience": epochs + 1, "restore_best": False}
     )
-    return exp.training.model_copy(update={"epochs": epochs, "early_stopping": stopping})
+    return base.model_copy(update={"epochs": epochs, "early_stopping": stopping})
 
 
 def refit_and_bundle(
@@ -49,9 +61,19 @@ def refit_and_bundle(
     val = samples[-n_val:]
     train = samples[: max(len(samples) - n_val - horizon, 1)]
     spec = final_training_spec(exp, folds)
+    teacher, teacher_info = None, None
+    if exp.teacher is not None:
+        teacher_spec = final_training_spec(exp, folds, teacher=True)
+        teacher = train_and_calibrate(
+            prep, exp, train, val, training=teacher_spec, seed=exp.seed, progress=progress,
+            description="refit teacher", model_spec=exp.teacher.model,
+            use_side=exp.teacher.use_side,
+        )
+        teacher_info = {"model": exp.teacher.model.model_dump(mode="json"),
+                        "epochs": teacher_spec.epochs, "params": teacher.n_params}
     trained = train_and_calibrate(
         prep, exp, train, val, training=spec, seed=exp.seed, progress=progress,
-        description="refit",
+        description="refit", teacher=teacher,
     )
     manifest = BundleManifest(
         tradewind_version=__version__,
@@ -87,6 +109,6 @@ def refit_and_bundle(
         },
         gate=verdict.to_dict(),
         training={"epochs": spec.epochs, "train_rows": len(train), "calibration_rows": len(val),
-                  "seed": exp.seed},
+                  "seed": exp.seed, **({"teacher": teacher_info} if teacher_info else {})},
     )
     return save_bundle(path, trained.model, manifest)

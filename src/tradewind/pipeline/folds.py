@@ -16,11 +16,11 @@ from tradewind.calibration import make_calibrator, softmax
 from tradewind.config import Experiment
 from tradewind.dataset import Normalizer, Split, Windows
 from tradewind.evaluation import classification_metrics
-from tradewind.models import build
+from tradewind.models import ModelSpec, build, count_parameters
 from tradewind.pipeline.prepare import Prepared
 from tradewind.training import TrainingData, TrainSpec, fit, predict_logits
 
-__all__ = ["FoldResult", "TrainedModel", "run_fold", "train_and_calibrate"]
+__all__ = ["FoldResult", "TeacherOutput", "TrainedModel", "run_fold", "train_and_calibrate"]
 
 
 @dataclass
@@ -36,6 +36,11 @@ class TrainedModel:
     history: list[dict[str, Any]]
     best_epoch: int
     val_logits: np.ndarray
+    tta: tuple[str, ...] = ()
+
+    @property
+    def n_params(self) -> int:
+        return count_parameters(self.model)
 
     def logits(self, rows: np.ndarray, tta: tuple[str, ...] = ()) -> np.ndarray:
         return predict_logits(self.model, self.windows, rows, side=self.side, tta=tta)
@@ -56,6 +61,19 @@ class FoldResult:
     history: list[dict[str, Any]]
     model_input: np.ndarray  # normalised last-bar features of test rows, for the scale audit
     metrics: dict[str, Any] = field(default_factory=dict)
+    n_params: int = 0
+    teacher: TeacherOutput | None = None
+
+
+@dataclass
+class TeacherOutput:
+    """The fold's teacher on the same test rows as the student (``Experiment.teacher``)."""
+
+    logits: np.ndarray
+    probs: np.ndarray
+    best_epoch: int
+    n_params: int
+    metrics: dict[str, Any]
 
 
 def _history_dicts(history: list[Any]) -> list[dict[str, Any]]:
@@ -76,8 +94,16 @@ def train_and_calibrate(
     seed: int = 0,
     progress: bool = True,
     description: str = "",
+    model_spec: ModelSpec | None = None,
+    use_side: bool = True,
+    teacher: TrainedModel | None = None,
 ) -> TrainedModel:
-    """Fit normaliser (training rows only), model and calibrator (validation rows)."""
+    """Fit normaliser (training rows only), model and calibrator (validation rows).
+
+    ``model_spec`` replaces ``exp.model`` (the teacher's architecture), ``use_side=False``
+    withholds the side vector, and ``teacher`` supplies distillation targets: its logits on
+    the same training windows, computed once before training.
+    """
     lookback = exp.lookback
     first = max(int(train_rows[0]) - lookback + 1, 0)
     last = int(train_rows[-1]) + 1
@@ -86,12 +112,13 @@ def train_and_calibrate(
     windows = Windows(normalizer.transform(prep.X), lookback)
     side_norm = None
     side = None
-    if prep.side is not None:
+    if prep.side is not None and use_side:
         side_norm = Normalizer(kind=exp.normalizer.kind, clip=exp.normalizer.clip)
         side_norm.fit(prep.side[first:last], prep.features.side_names)
         side = torch.from_numpy(side_norm.transform(prep.side))
     torch.manual_seed(seed)
-    model = build(exp.model, prep.n_features, len(prep.classes), side_dim=prep.side_dim,
+    side_dim = prep.side_dim if side is not None else 0
+    model = build(model_spec or exp.model, prep.n_features, len(prep.classes), side_dim=side_dim,
                   verbose=False)
     aux = torch.from_numpy(np.nan_to_num(prep.forward_return).astype(np.float32))
     data = TrainingData(
@@ -102,6 +129,7 @@ def train_and_calibrate(
         n_classes=len(prep.classes),
         side=side,
         aux=aux,
+        teacher_logits=None if teacher is None else teacher.logits(train_rows, teacher.tta),
     )
     spec = training or exp.training
     result = fit(model, data, spec.model_copy(update={"seed": seed}), progress=progress)
@@ -118,6 +146,7 @@ def train_and_calibrate(
         history=_history_dicts(result.history),
         best_epoch=int(result.best_epoch),
         val_logits=val_logits,
+        tta=tta,
     )
 
 
@@ -126,9 +155,17 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
     train_rows = prep.samples[split.train]
     val_rows = prep.samples[split.val]
     test_rows = prep.samples[split.test]
+    teacher, teacher_out = None, None
+    if exp.teacher is not None:
+        teacher = train_and_calibrate(
+            prep, exp, train_rows, val_rows, training=exp.teacher.training_spec(exp.training),
+            seed=exp.seed + split.fold, progress=progress, description=f"fold {split.fold} teacher",
+            model_spec=exp.teacher.model, use_side=exp.teacher.use_side,
+        )
+        teacher_out = _score(teacher, prep, test_rows)
     trained = train_and_calibrate(
         prep, exp, train_rows, val_rows, seed=exp.seed + split.fold, progress=progress,
-        description=f"fold {split.fold}",
+        description=f"fold {split.fold}", teacher=teacher,
     )
     logits = trained.logits(test_rows, tuple(exp.training.tta))
     probs = trained.calibrator.predict_proba(logits)
@@ -146,6 +183,20 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
         history=trained.history,
         model_input=trained.windows.matrix[torch.from_numpy(test_rows)].numpy(),
         metrics=metrics,
+        n_params=trained.n_params,
+        teacher=teacher_out,
+    )
+
+
+def _score(trained: TrainedModel, prep: Prepared, rows: np.ndarray) -> TeacherOutput:
+    logits = trained.logits(rows, trained.tta)
+    probs = trained.calibrator.predict_proba(logits)
+    return TeacherOutput(
+        logits=logits,
+        probs=probs,
+        best_epoch=trained.best_epoch,
+        n_params=trained.n_params,
+        metrics=classification_metrics(prep.y[rows], probs, list(prep.classes)).to_dict(),
     )
 
 

@@ -23,6 +23,7 @@ from tradewind.report.schema import (
     RegistryInfo,
     ReliabilityBin,
     ShareWindow,
+    TeacherStudent,
 )
 from tradewind.report.schema_doc import schema_markdown
 from tradewind.report.sections import SECTION_IDS, render_html
@@ -47,6 +48,7 @@ __all__ = [
     "RegistryInfo",
     "ReliabilityBin",
     "ShareWindow",
+    "TeacherStudent",
     "load_report",
     "render_html",
     "schema_markdown",

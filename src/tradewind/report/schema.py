@@ -35,6 +35,7 @@ __all__ = [
     "RegistryInfo",
     "ReliabilityBin",
     "ShareWindow",
+    "TeacherStudent",
 ]
 
 SCHEMA_VERSION = "1.0"
@@ -190,6 +191,23 @@ class BaselineResult(Section):
     )
 
 
+class TeacherStudent(Section):
+    """A distilled model (the student) beside its teacher on the same out-of-sample rows."""
+
+    teacher_model: str = Field(description="Teacher architecture name, e.g. `lstm`.")
+    student_model: str = Field(description="Student (the run's model) architecture name.")
+    teacher_params: int = Field(ge=0, description="Teacher parameter count (first fold).")
+    student_params: int = Field(ge=0, description="Student parameter count (first fold).")
+    alpha: float = Field(description="Weight of the hard-label loss in distillation.")
+    temperature: float = Field(description="Distillation temperature T.")
+    teacher: BaselineResult = Field(
+        description="Teacher metrics; `mcc_diff_ci` is student − teacher MCC, paired."
+    )
+    teacher_fold_mcc: list[Metric] = Field(description="Teacher test MCC per fold.")
+    student_fold_mcc: list[Metric] = Field(description="Student test MCC per fold.")
+    reading: str = Field(description="`student better`, `teacher better` or `no clear difference`.")
+
+
 class Diagnostics(Section):
     """What the diagnostics computed (logit scale, confidence, collapse, drift) and what they flag."""
 
@@ -321,6 +339,9 @@ class ExperimentReport(Section):
     calibration: Calibration | None = Field(None, description="Calibration before/after (null if none).")
     share_over_time: list[ShareWindow] = Field(
         default_factory=list, description="Rolling predicted vs label class shares over the OOS rows."
+    )
+    distillation: TeacherStudent | None = Field(
+        None, description="Teacher vs distilled student (null unless the run has a teacher)."
     )
     backtest: FreeDict | None = Field(
         None,

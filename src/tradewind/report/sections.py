@@ -137,6 +137,29 @@ def baselines(r: ExperimentReport) -> str:
     return "\n".join(parts)
 
 
+def distillation(r: ExperimentReport) -> str:
+    """Teacher and distilled student on the same rows, with the paired difference."""
+    d = r.distillation
+    if d is None:
+        return ""
+    t = d.teacher
+    rows = [
+        [f"student ({d.student_model}, {d.student_params:,} parameters)",
+         with_ci(r.oos.mcc, r.oos.mcc_ci, signed=True), with_ci(r.oos.accuracy, r.oos.accuracy_ci),
+         " ".join(num(m, signed=True) for m in d.student_fold_mcc)],
+        [f"teacher ({d.teacher_model}, {d.teacher_params:,} parameters)",
+         with_ci(t.mcc, t.mcc_ci, signed=True), with_ci(t.accuracy, t.accuracy_ci),
+         " ".join(num(m, signed=True) for m in d.teacher_fold_mcc)],
+    ]
+    return "\n".join([
+        table(["predictor", "MCC [interval]", "accuracy [interval]", "MCC per fold"], rows),
+        f"<p><b>student − teacher MCC</b> {ci(t.mcc_diff_ci, signed=True) or '—'}: "
+        f"<b>{esc(d.reading)}</b>. Distilled with alpha {num(d.alpha)} (hard-label weight) and "
+        f"temperature {num(d.temperature)}; the teacher was trained in every fold on the "
+        "student's own training rows, so both are out of sample on the same rows.</p>",
+    ])
+
+
 def gate(r: ExperimentReport) -> str:
     """Every gate check with its value, threshold and result."""
     rows = [[c.name, value(c.value), value(c.threshold),
@@ -316,6 +339,8 @@ _SECTIONS = (("headline", "Verdict", headline), ("baselines", "Model vs baseline
 def render_html(report: ExperimentReport) -> str:
     """The complete, self-contained ``report.html`` text of ``report``."""
     parts = [(sid, title, fn(report)) for sid, title, fn in _SECTIONS]
+    if report.distillation is not None:
+        parts.insert(2, ("distillation", "Teacher vs student", distillation(report)))
     if report.backtest is not None:
         parts.append(("backtest", "Backtest", backtest(report)))
     if report.extras:
