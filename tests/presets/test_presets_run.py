@@ -1,4 +1,4 @@
-"""The four seed presets: valid at full settings, and each runs end to end when shrunk.
+"""The five seed presets: valid at full settings, and each runs end to end when shrunk.
 
 The end-to-end runs use the real candles the presets name (``../shared/data``), cut to
 3,700-6,000 bars, two folds, two epochs and narrower networks, so the whole file stays
@@ -31,6 +31,11 @@ DEFAULT_CHECKS = {
 
 # Preset -> (model name, class names, seed-specific gate check names, shrinking overrides).
 CASES: dict[str, tuple[str, tuple[str, ...], set[str], dict[str, Any]]] = {
+    "goldenbreeze_v4_lite": (
+        "transformer_lite", ("DOWN", "UP"), set(),
+        {"model.d_model": 16, "teacher.model.hidden_size": 16, "teacher.training.epochs": 2,
+         "data.start": "2016-01-01"},
+    ),
     "xlstm_v3": (
         "xlstm", ("SELL", "HOLD", "BUY"), set(),
         {"model.hidden_size": 16, "data.end": "2018-01-22 23:55"},
@@ -92,6 +97,18 @@ def test_preset_validates_at_full_settings(name: str) -> None:
 
 
 def test_seed_settings_reach_the_validated_config() -> None:
+    gb = load_experiment(_preset("goldenbreeze_v4_lite"))
+    assert gb.model.name == "transformer_lite"
+    assert (gb.model.d_model, gb.model.n_heads, gb.model.n_layers) == (64, 4, 2)
+    assert gb.features.sets == ["core15"] and gb.features.side_sets == ["strategy", "smc"]
+    assert gb.teacher is not None and gb.teacher.model.name == "lstm" and not gb.teacher.use_side
+    assert gb.training.distillation is not None
+    assert (gb.training.distillation.alpha, gb.training.distillation.temperature) == (0.8, 1.0)
+    assert (gb.training.optimizer, gb.training.lr) == ("adam", 0.0002)
+    assert gb.training.sampler.kind == "weighted"
+    assert gb.training.early_stopping.monitor == "val_mcc"
+    assert gb.labels.kind == "direction"
+
     xl = load_experiment(_preset("xlstm_v3"))
     assert xl.lookback == 60 and xl.labels.kind == "ternary" and xl.labels.adaptive is not None
     assert xl.training.sampler.kind == "class_balanced"
@@ -151,3 +168,8 @@ def test_preset_runs_end_to_end_shrunk(name: str, tmp_path: Path) -> None:
     assert report["gate"]["passed"] == all(c["passed"] for c in report["gate"]["checks"])
     assert result.gate_passed == report["gate"]["passed"]
     assert tuple(report["oos"]["classes"]) == classes
+    if exp.teacher is not None:  # seed 000: teacher and student side by side, paired interval
+        d = report["distillation"]
+        assert d["teacher_model"] == exp.teacher.model.name
+        assert len(d["teacher_fold_mcc"]) == len(d["student_fold_mcc"]) == 2
+        assert d["reading"] in {"student better", "teacher better", "no clear difference"}
