@@ -13,12 +13,13 @@ from tradewind.cli import app
 
 runner = CliRunner()
 
-TOP_LEVEL = ["run", "promote", "data", "features", "labels", "models"]
+TOP_LEVEL = ["run", "promote", "data", "features", "labels", "models", "presets"]
 SUBCOMMANDS = {
     "data": ["fetch", "import", "validate", "info", "resample"],
     "features": ["list", "compute"],
     "labels": ["inspect"],
     "models": ["list"],
+    "presets": ["list"],
 }
 
 
@@ -60,7 +61,7 @@ def test_features_list_shows_core15() -> None:
 COMMANDS = [["run"], ["promote"], ["backtest"], ["export"], ["signal"], ["serve"], ["live"],
             ["data", "fetch"], ["data", "import"], ["data", "validate"], ["data", "info"],
             ["data", "resample"], ["features", "list"], ["features", "compute"],
-            ["labels", "inspect"], ["models", "list"]]
+            ["labels", "inspect"], ["models", "list"], ["presets", "list"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

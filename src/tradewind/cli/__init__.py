@@ -57,6 +57,7 @@ app.add_typer(data_cmds.app, name="data", help="Load, fetch, import, validate an
 app.add_typer(features_cmds.app, name="features", help="List and compute causal feature sets.")
 app.add_typer(labels_cmds.app, name="labels", help="Inspect label balance per year.")
 app.add_typer(models_cmds.app, name="models", help="List registered model versions and gate verdicts.")
+app.add_typer(run_cmds.presets_app, name="presets", help="The seed systems as runnable experiment files.")
 
 
 def main() -> None:

@@ -9,7 +9,9 @@ import typer
 
 from tradewind.cli.common import SetOption, console, table
 
-__all__ = ["run"]
+__all__ = ["presets_list", "run"]
+
+presets_app = typer.Typer(no_args_is_help=True)
 
 
 def run(
@@ -68,3 +70,30 @@ def _fmt(value: object) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
     return "" if value is None else str(value)
+
+
+def presets_list(
+    dir_: Annotated[Path, typer.Option("--dir", help="Directory holding the preset YAML files.")] = Path(
+        "presets"
+    ),
+    runs: Annotated[Path, typer.Option(help="Where `make presets` wrote each preset's report.")] = Path(
+        "out/presets"
+    ),
+    set_: SetOption = None,
+) -> None:
+    """Validate every preset (after ``--set`` overrides) and print its last measured verdict."""
+    from tradewind.presets import list_presets
+
+    rows = [
+        [p.path.stem, p.title.split(",")[0], p.model + (f" ← {p.teacher}" if p.teacher else ""),
+         p.labels, Path(p.source).name, p.measured or "not run here"]
+        for p in list_presets(dir_, runs, overrides=set_ or [])
+    ]
+    console.print(table("Presets", ["preset", "rebuilds", "model", "labels", "data", "measured"],
+                        rows))
+    console.print("Run one: tradewind run presets/NAME.yaml [--data SOURCE] --out out/presets/NAME")
+
+
+presets_app.command("list", help="Validate every preset; show what it rebuilds and its last verdict.")(
+    presets_list
+)
