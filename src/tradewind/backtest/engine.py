@@ -157,6 +157,31 @@ def _ladder_len(ladder: np.ndarray, row: int) -> int:
 
 
 @njit(cache=True)
+def _close_trade(
+    trades: tuple, k: int, j: int, px: float, reason: int, side: int, units: float,
+    units0: float, entry_fill: float, entry_fee: float, fills: int, acc_gross: float,
+    acc_xfee: float, acc_xnot: float, slip: float, fee: float,
+) -> float:
+    """Close the trade's remaining ``units`` at ``px`` on bar ``j``, fill in trade row ``k``.
+
+    Partial take-profit fills already taken (``acc_*``) are folded into the row: the exit
+    price is the units-weighted mean of every exit fill. Returns the cash the close adds.
+    """
+    t_exit, t_pout, t_fees, t_pnl, t_reason, t_fills, t_part = trades
+    xf = px * (1.0 - side * slip)
+    xfee = units * xf * fee
+    gross = side * units * (xf - entry_fill)
+    t_exit[k] = j
+    t_pout[k] = xf if fills == 0 else (acc_xnot + units * xf) / units0
+    t_fees[k] = entry_fee + (acc_xfee + xfee)
+    t_pnl[k] = (acc_gross + gross) - entry_fee - (acc_xfee + xfee)
+    t_reason[k] = reason
+    t_fills[k] = fills + 1
+    t_part[k] = units0 - units
+    return gross - xfee
+
+
+@njit(cache=True)
 def _simulate(
     open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
     direction: np.ndarray, size: np.ndarray, stop: np.ndarray, take_profit: np.ndarray,
@@ -209,19 +234,11 @@ def _simulate(
     lim_side = 0
     lim_src = -1
     lim_last = -1
+    trades = (t_exit, t_pout, t_fees, t_pnl, t_reason, t_fills, t_part)
     for j in range(n):
         if pend_close and side != 0:
-            xf = open_[j] * (1.0 - side * slip)
-            xfee = units * xf * fee
-            gross = side * units * (xf - entry_fill)
-            cash += gross - xfee
-            t_exit[k] = j
-            t_pout[k] = xf if fills == 0 else (acc_xnot + units * xf) / units0
-            t_fees[k] = entry_fee + (acc_xfee + xfee)
-            t_pnl[k] = (acc_gross + gross) - entry_fee - (acc_xfee + xfee)
-            t_reason[k] = _SIGNAL
-            t_fills[k] = fills + 1
-            t_part[k] = units0 - units
+            cash += _close_trade(trades, k, j, open_[j], _SIGNAL, side, units, units0, entry_fill,
+                                 entry_fee, fills, acc_gross, acc_xfee, acc_xnot, slip, fee)
             k += 1
             side = 0
         pend_close = False
@@ -302,17 +319,8 @@ def _simulate(
                 reason = _END
                 px = close[j]
             if reason >= 0:
-                xf = px * (1.0 - side * slip)
-                xfee = units * xf * fee
-                gross = side * units * (xf - entry_fill)
-                cash += gross - xfee
-                t_exit[k] = j
-                t_pout[k] = xf if fills == 0 else (acc_xnot + units * xf) / units0
-                t_fees[k] = entry_fee + (acc_xfee + xfee)
-                t_pnl[k] = (acc_gross + gross) - entry_fee - (acc_xfee + xfee)
-                t_reason[k] = reason
-                t_fills[k] = fills + 1
-                t_part[k] = units0 - units
+                cash += _close_trade(trades, k, j, px, reason, side, units, units0, entry_fill,
+                                     entry_fee, fills, acc_gross, acc_xfee, acc_xnot, slip, fee)
                 k += 1
                 side = 0
             check_tp = True
