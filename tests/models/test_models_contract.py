@@ -159,11 +159,10 @@ def test_aux_head_flag_matches_forward_with_aux(tiny_specs: dict, name: str) -> 
 
 def test_multitask_switch_controls_the_aux_head(tiny_specs: dict) -> None:
     with_aux = _build(
-        tiny_specs, "bilstm_attention", {"multitask": True, "aux_weight": 0.25}, side_dim=2
+        tiny_specs, "bilstm_attention", {"multitask": True}, side_dim=2
     )
     without = _build(tiny_specs, "bilstm_attention", {"multitask": False})
     assert with_aux.has_aux_head and not without.has_aux_head
-    assert with_aux.aux_weight == 0.25
     logits, aux = with_aux.forward_with_aux(_x(), torch.randn(BATCH, 2))
     assert logits.shape == (BATCH, N_CLASSES) and aux.shape == (BATCH,)
     with pytest.raises(ConfigError, match="multitask"):

@@ -11,8 +11,8 @@ Layout, for a window x [B, L, F] and W = 2 * hidden_size::
 
 Attention is over the whole window (no causal mask): every bar in a window ending at bar
 e is <= e, so nothing from after e is visible. With ``multitask`` the second head
-regresses the forward return (the trainer weights its loss by ``spec.aux_weight``,
-exposed here as ``aux_weight``). ONNX: ``nn.MultiheadAttention`` and ``nn.LSTM`` export
+regresses the forward return (the trainer weights its loss by ``training.aux_weight``).
+ONNX: ``nn.MultiheadAttention`` and ``nn.LSTM`` export
 at opset 17.
 """
 
@@ -40,7 +40,6 @@ class BiLSTMAttentionClassifier(SequenceClassifier):
         super().__init__(n_features, n_classes, side_dim)
         width = 2 * spec.hidden_size
         self.has_aux_head = spec.multitask
-        self.aux_weight = spec.aux_weight
         self.lstm = nn.LSTM(
             input_size=n_features,
             hidden_size=spec.hidden_size,

@@ -80,8 +80,8 @@ class GRUSpec(_Spec):
 class BiLSTMAttentionSpec(_Spec):
     """BiLSTM, then multi-head self-attention and a feed-forward block (residual + LayerNorm).
 
-    ``aux_weight`` is not used by the module: it is the loss weight of the forward-return
-    regression head that the trainer reads when ``multitask`` is on.
+    ``multitask`` adds the forward-return regression head; its loss weight is
+    ``training.aux_weight`` (a training setting, so it lives in ``TrainSpec`` only).
     """
 
     name: Literal["bilstm_attention"] = "bilstm_attention"
@@ -90,7 +90,6 @@ class BiLSTMAttentionSpec(_Spec):
     n_heads: PositiveInt = 4
     dropout: Dropout = 0.3
     multitask: bool = False
-    aux_weight: Annotated[float, Field(ge=0.0)] = 0.5
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> BiLSTMAttentionSpec:
