@@ -15,7 +15,7 @@ from tradewind.artifacts.bundle import BundleManifest, save_bundle
 from tradewind.calibration import TemperatureScaler
 from tradewind.data import load
 from tradewind.dataset import Normalizer
-from tradewind.features import FeatureSpec, compute, warmup_bars
+from tradewind.features import Features, FeatureSpec, compute, warmup_bars
 from tradewind.labels import LabelSpec
 from tradewind.models import build, parse_model_spec
 from tradewind.serve import ServerThread, ServeSettings
@@ -33,14 +33,24 @@ def serve_candles() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def make_bundle(serve_candles: pd.DataFrame) -> BundleFactory:
-    """``make_bundle(path, seed=0, name="unit")`` writes a small bundle and returns its path."""
-    spec = FeatureSpec(sets=["core15"])
-    feats = compute(serve_candles, spec)
+    """``make_bundle(path, seed=0, name="unit", side=False, tta=())`` writes a small bundle
+    (``side``: the ``strategy`` set as side features) and returns its path."""
+    cache: dict[bool, Features] = {}
 
-    def make(path: Path, *, seed: int = 0, name: str = "unit", lookback: int = LOOKBACK) -> Path:
+    def make(path: Path, *, seed: int = 0, name: str = "unit", lookback: int = LOOKBACK,
+             side: bool = False, tta: tuple[str, ...] = ()) -> Path:
+        spec = FeatureSpec(sets=["core15"], side_sets=["strategy"] if side else [])
+        if side not in cache:
+            cache[side] = compute(serve_candles, spec)
+        feats = cache[side]
         normalizer = Normalizer(kind="robust", clip=5.0).fit(feats.frame.to_numpy(), feats.names)
+        side_norm = None
+        if feats.side is not None:
+            side_norm = Normalizer(kind="standard", clip=5.0).fit(feats.side.to_numpy(),
+                                                                  feats.side_names)
         torch.manual_seed(seed)
-        model = build(parse_model_spec(MODEL), len(feats.names), 2, verbose=False).eval()
+        model = build(parse_model_spec(MODEL), len(feats.names), 2,
+                      side_dim=len(feats.side_names), verbose=False).eval()
         rng = np.random.default_rng(seed)
         calibrator = TemperatureScaler().fit(rng.normal(size=(300, 2)) * 3, rng.integers(0, 2, 300))
         manifest = BundleManifest(
@@ -48,8 +58,10 @@ def make_bundle(serve_candles: pd.DataFrame) -> BundleFactory:
             features=spec.model_dump(mode="json"),
             labels=LabelSpec(kind="direction", horizon=1).model_dump(mode="json"),
             lookback=lookback, warmup_bars=warmup_bars(spec), classes=["DOWN", "UP"],
-            feature_names=feats.names, normalizer=normalizer.to_dict(),
-            calibration=calibrator.to_dict(),
+            feature_names=feats.names, side_names=feats.side_names,
+            normalizer=normalizer.to_dict(),
+            side_normalizer=None if side_norm is None else side_norm.to_dict(),
+            calibration=calibrator.to_dict(), tta=list(tta),
             data={"fingerprint": f"{name}-{seed}-fingerprint", "timeframe": "1h"},
             gate={"passed": True, "checks": []},
         )
@@ -67,4 +79,14 @@ def bundle_dir(make_bundle: BundleFactory, tmp_path_factory: pytest.TempPathFact
 def server(bundle_dir: Path) -> Iterator[ServerThread]:
     """One real uvicorn server on 127.0.0.1 (free port) serving ``bundle_dir``."""
     with ServerThread(ServeSettings(model=str(bundle_dir), port=0, poll_seconds=0)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def pooled_server(bundle_dir: Path) -> Iterator[ServerThread]:
+    """The same bundle, every request answered in a worker thread (``inline_max_bytes=0``)
+    and torch's thread count left alone (``torch_threads=0``)."""
+    settings = ServeSettings(model=str(bundle_dir), port=0, poll_seconds=0, inline_max_bytes=0,
+                             torch_threads=0)
+    with ServerThread(settings) as running:
         yield running

@@ -23,6 +23,12 @@ def _payload(candles: pd.DataFrame, **extra: Any) -> dict[str, Any]:
     return {"symbol": "BTC/USDT", "candles": rows, **extra}
 
 
+def _columns_payload(candles: pd.DataFrame, **extra: Any) -> dict[str, Any]:
+    columns = {"timestamp": [ts.isoformat() for ts in candles.index],
+               **{k: candles[k].astype(float).tolist() for k in candles.columns}}
+    return {"symbol": "BTC/USDT", "candles": columns, **extra}
+
+
 def _windows(bundle_dir: Path, candles: pd.DataFrame, n: int) -> tuple[list, np.ndarray]:
     """The last ``n`` raw feature windows and the bundle's own probabilities for them."""
     bundle = load_bundle(bundle_dir)
@@ -53,6 +59,29 @@ def test_signal_equals_the_library_signal(client: httpx.Client, bundle_dir: Path
     assert inferred["timeframe"] == "1h" and inferred["probabilities"] == got["probabilities"]
 
 
+def test_columnar_candles_give_the_same_signal_inline_and_in_a_worker_thread(
+    client: httpx.Client, pooled_server: ServerThread, bundle_dir: Path,
+    serve_candles: pd.DataFrame,
+) -> None:
+    candles = serve_candles.iloc[-180:]
+    want = signal_from_bundle(load_bundle(bundle_dir), candles, SignalSpec(), symbol="BTC/USDT",
+                              timeframe="1h").model_dump(mode="json")
+    with httpx.Client(base_url=pooled_server.url, timeout=30) as pooled:
+        for http in (client, pooled):
+            for body in (_columns_payload(candles, timeframe="1h"), _payload(candles, timeframe="1h")):
+                reply = http.post("/v1/signal", json=body)
+                assert reply.status_code == 200, reply.text
+                assert reply.json() == want
+        bad = _columns_payload(candles)
+        bad["candles"]["high"][11] = 0.0
+        reply = pooled.post("/v1/signal", json=bad)
+        assert reply.status_code == 422
+        assert [d["loc"] for d in reply.json()["detail"]] == [["body", "candles", "high", 11]]
+        windows, expected = _windows(bundle_dir, serve_candles, 3)
+        got = pooled.post("/v1/predict", json={"features": windows}).json()["probabilities"]
+        np.testing.assert_allclose([[p["DOWN"], p["UP"]] for p in got], expected, atol=1e-6)
+
+
 def test_predict_applies_normaliser_model_and_calibrator(client: httpx.Client, bundle_dir: Path,
                                                           serve_candles: pd.DataFrame) -> None:
     windows, expected = _windows(bundle_dir, serve_candles, 5)
@@ -80,6 +109,16 @@ def test_models_health_and_openapi(client: httpx.Client, bundle_dir: Path) -> No
                                              "model_version": None}
     spec = client.get("/openapi.json").json()
     assert {"/v1/signal", "/v1/predict", "/v1/models", "/healthz", "/metrics"} <= set(spec["paths"])
+    schemas = spec["components"]["schemas"]
+    for path, model in (("/v1/signal", "SignalRequest"), ("/v1/predict", "PredictRequest")):
+        post = spec["paths"][path]["post"]
+        body = post["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": f"#/components/schemas/{model}"} and model in schemas
+        assert "422" in post["responses"] and "HTTPValidationError" in schemas
+    forms = json.dumps(schemas["SignalRequest"]["properties"]["candles"])
+    assert "#/components/schemas/CandleIn" in forms and "#/components/schemas/CandleColumns" in forms
+    assert set(schemas["CandleColumns"]["required"]) == {"timestamp", "open", "high", "low",
+                                                         "close", "volume"}
 
 
 def _bad_payloads(candles: pd.DataFrame, windows: list, min_candles: int) -> list[tuple[str, Any, str]]:
@@ -130,6 +169,12 @@ def test_malformed_payloads_get_422_naming_the_field_then_a_good_one_succeeds(
         detail = reply.json()["detail"]
         text = " ".join(f"{d['loc']} {d['msg']}" for d in detail).lower()
         assert needle.lower() in text, (needle, text)
+    for kind in ("text/plain", None):  # JSON only, as FastAPI does for bodies it parses
+        headers = {"content-type": kind} if kind else {}
+        reply = client.post("/v1/predict", content=json.dumps({"features": windows}),
+                            headers=headers)
+        assert reply.status_code == 422, reply.text
+        assert "Content-Type: application/json" in reply.json()["detail"][0]["msg"]
     ok = client.post("/v1/signal", json=_payload(candles))
     assert ok.status_code == 200
     ok = client.post("/v1/predict", json={"features": windows})

@@ -6,7 +6,7 @@ with uvicorn; :class:`ServerThread` runs it in the background (tests, benchmarks
 
 from tradewind.serve.app import create_app
 from tradewind.serve.holder import LoadedModel, ModelHolder
-from tradewind.serve.inference import InputError, predict_windows
+from tradewind.serve.inference import InputError, latest_signal, predict_windows
 from tradewind.serve.runner import ServerThread, serve
 from tradewind.serve.settings import ServeSettings
 
@@ -17,6 +17,7 @@ __all__ = [
     "ServeSettings",
     "ServerThread",
     "create_app",
+    "latest_signal",
     "predict_windows",
     "serve",
 ]

@@ -1,8 +1,10 @@
 """The FastAPI application: ``/v1/signal``, ``/v1/predict``, ``/v1/models``, health, metrics.
 
-Handlers are plain functions run in the server's thread pool; each takes the served
-bundle once (:meth:`ModelHolder.current`) so a reload never changes it mid-request.
-Bad input is answered with 422 and the JSON location of the offending value.
+``/v1/signal`` and ``/v1/predict`` read the body bytes, validate them with pydantic-core
+(:mod:`tradewind.serve.payloads`) and run on the event loop, big bodies in a worker
+thread (:func:`tradewind.serve.dispatch.answer`). Each request takes the served bundle
+once (:meth:`ModelHolder.current`) so a reload never changes it mid-request. Bad input
+is answered with 422 and the JSON location of the offending value.
 """
 
 from __future__ import annotations
@@ -16,23 +18,27 @@ from typing import Any
 import numpy as np
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import validation_error_definition, validation_error_response_definition
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradewind.exceptions import ConfigError, TradewindError
+from tradewind.serve.dispatch import answer
 from tradewind.serve.holder import LoadedModel, ModelHolder
 from tradewind.serve.inference import (
     InputError,
-    candles_frame,
     feature_windows,
+    latest_signal,
     predict_windows,
     side_rows,
 )
 from tradewind.serve.metrics import ServeMetrics
+from tradewind.serve.payloads import candle_arrays, candles_frame, read_body
 from tradewind.serve.schemas import HealthOut, ModelOut, PredictOut, PredictRequest, SignalRequest
 from tradewind.serve.settings import ServeSettings
-from tradewind.signals import Signal, signal_from_bundle
+from tradewind.signals import Signal
 
 __all__ = ["create_app"]
 
@@ -42,6 +48,50 @@ log = logging.getLogger("tradewind.serve")
 def _error(loc: tuple[Any, ...] | list[Any], msg: str, kind: str = "value_error") -> JSONResponse:
     return JSONResponse(status_code=422,
                         content={"detail": [{"loc": list(loc), "msg": msg, "type": kind}]})
+
+
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI of a body the handler validates itself (see :func:`_document_bodies`)."""
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+        "responses": {"422": {"description": "Validation Error", "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}},
+    }
+
+
+def _document_bodies(app: FastAPI, models: tuple[type[BaseModel], ...]) -> None:
+    """Put the request models the handlers validate from raw bytes into ``/openapi.json``.
+
+    FastAPI documents only bodies it parses itself; these handlers read the bytes and
+    validate them with pydantic-core directly (faster), so their schemas are added here.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            found = schema.setdefault("components", {}).setdefault("schemas", {})
+            found.setdefault("ValidationError", validation_error_definition)
+            found.setdefault("HTTPValidationError", validation_error_response_definition)
+            for model in models:
+                own = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                found.update(own.pop("$defs", {}))
+                found[model.__name__] = own
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+async def _json_bytes(request: Request) -> bytes:
+    """The body, refused (422) unless sent as JSON, like FastAPI refuses it for a body it
+    parses itself: a browser's cross-site form post cannot reach these routes."""
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not (kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))):
+        raise InputError(("body",), f"the body must be JSON sent with Content-Type: "
+                                    f"application/json, got {kind or 'no Content-Type'!r}")
+    return await request.body()
 
 
 def _model_out(loaded: LoadedModel, holder: ModelHolder) -> ModelOut:
@@ -135,12 +185,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return JSONResponse(status_code=500,
                             content={"detail": f"internal error: {type(err).__name__}: {err}"})
 
-    @app.post("/v1/signal", response_model=Signal, tags=["signals"],
-              summary="Signal of the newest candle, features computed server-side.")
-    def post_signal(body: SignalRequest) -> Response:
+    def signal_reply(raw: bytes) -> Response:
         loaded = holder.current()
         bundle = loaded.bundle
-        n = len(body.candles)
+        body = read_body(SignalRequest, raw)
+        stamps, values, columnar = candle_arrays(body.candles)
+        n = len(stamps)
         if n > settings.max_candles:
             raise InputError(("body", "candles"),
                              f"{n} candles exceed the limit of {settings.max_candles} per call")
@@ -149,12 +199,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 ("body", "candles"),
                 f"{n} candles given, this model needs at least {bundle.min_candles} "
                 f"(warm-up {bundle.manifest.warmup_bars} + lookback {bundle.lookback})")
-        rows = np.array([[c.open, c.high, c.low, c.close, c.volume] for c in body.candles],
-                        dtype=np.float64)
-        candles = candles_frame([c.timestamp for c in body.candles], rows)
+        candles = candles_frame(stamps, values, columnar=columnar)
         try:
-            signal = signal_from_bundle(bundle, candles, settings.signal, symbol=body.symbol,
-                                        timeframe=body.timeframe, model_version=loaded.version)
+            signal = latest_signal(bundle, candles, settings.signal, symbol=body.symbol,
+                                   timeframe=body.timeframe, model_version=loaded.version,
+                                   fingerprint=loaded.fingerprint,
+                                   feature_spec=loaded.feature_spec)
         except ConfigError as err:
             raise InputError(("body", "timeframe"), str(err)) from None
         except TradewindError as err:  # malformed bars, too little history after gaps, …
@@ -164,11 +214,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
         # already a validated Signal: skip FastAPI's second validation of the response
         return Response(signal.model_dump_json(), media_type="application/json")
 
-    @app.post("/v1/predict", response_model=PredictOut, tags=["predictions"],
-              summary="Calibrated probabilities for raw feature windows.")
-    def post_predict(body: PredictRequest) -> PredictOut:
+    def predict_reply(raw: bytes) -> Response:
         loaded = holder.current()
         bundle = loaded.bundle
+        body = read_body(PredictRequest, raw)
         windows, batched = feature_windows(body.features, bundle, max_batch=settings.max_batch)
         side = side_rows(body.side, bundle, windows.shape[0], batched)
         try:
@@ -178,11 +227,24 @@ def create_app(settings: ServeSettings) -> FastAPI:
         classes = bundle.classes
         predicted = [classes[i] for i in np.argmax(probs, axis=1)]
         metrics.predictions("/v1/predict", predicted)
-        return PredictOut(
+        out = PredictOut(
             model_name=bundle.manifest.name, model_version=loaded.version,
             bundle_fingerprint=loaded.fingerprint, classes=classes, batched=batched,
-            probabilities=[{c: float(v) for c, v in zip(classes, row, strict=True)} for row in probs],
+            probabilities=[dict(zip(classes, row.tolist(), strict=True)) for row in probs],
             predicted=predicted)
+        return Response(out.model_dump_json(), media_type="application/json")
+
+    @app.post("/v1/signal", response_model=Signal, tags=["signals"],
+              openapi_extra=_json_body(SignalRequest),
+              summary="Signal of the newest candle, features computed server-side.")
+    async def post_signal(request: Request) -> Response:
+        return await answer(signal_reply, await _json_bytes(request), settings)
+
+    @app.post("/v1/predict", response_model=PredictOut, tags=["predictions"],
+              openapi_extra=_json_body(PredictRequest),
+              summary="Calibrated probabilities for raw feature windows.")
+    async def post_predict(request: Request) -> Response:
+        return await answer(predict_reply, await _json_bytes(request), settings)
 
     @app.get("/v1/models", response_model=ModelOut, tags=["models"],
              summary="The bundle being served: version, fingerprint, gate, features.")
@@ -199,4 +261,5 @@ def create_app(settings: ServeSettings) -> FastAPI:
     def get_metrics() -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
+    _document_bodies(app, (SignalRequest, PredictRequest))
     return app

@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from tradewind.artifacts.bundle import Bundle, load_bundle
 from tradewind.artifacts.registry import Registry
+from tradewind.features import FeatureSpec
 from tradewind.serve.settings import ServeSettings
 from tradewind.signals import bundle_fingerprint
 
@@ -42,6 +44,11 @@ class LoadedModel:
     fingerprint: str
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     download_dir: Path | None = None
+
+    @cached_property
+    def feature_spec(self) -> FeatureSpec:
+        """The bundle's feature spec, validated once rather than once per request."""
+        return self.bundle.feature_spec
 
 
 class ModelHolder:

@@ -1,13 +1,29 @@
-"""Request and response bodies of the HTTP API (they also make ``/openapi.json``)."""
+"""Request and response bodies of the HTTP API (they also make ``/openapi.json``).
+
+Request bodies are validated straight from the JSON bytes by pydantic-core
+(:func:`tradewind.serve.payloads.read_body`), so they are built for that path: a candle
+row is a ``TypedDict`` (no model instance per bar) and the candles may also come as
+columns, which parse fastest.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
+from typing_extensions import TypedDict
 
 __all__ = [
+    "CANDLE_FIELDS",
+    "CandleColumns",
     "CandleIn",
     "HealthOut",
     "ModelOut",
@@ -16,18 +32,62 @@ __all__ = [
     "SignalRequest",
 ]
 
+CANDLE_FIELDS = ("timestamp", "open", "high", "low", "close", "volume")
+"""Keys of one candle row, and of the columnar form, in this order."""
 
-class CandleIn(BaseModel):
-    """One closed OHLCV bar; ``timestamp`` is its open time (ISO 8601 or Unix seconds, UTC)."""
+Price = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Volume = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+class CandleIn(TypedDict):
+    """One closed OHLCV bar; ``timestamp`` is its open time (ISO 8601 or Unix seconds, UTC
+    when no offset is given)."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
 
     timestamp: datetime
-    open: float = Field(gt=0)
-    high: float = Field(gt=0)
-    low: float = Field(gt=0)
-    close: float = Field(gt=0)
-    volume: float = Field(ge=0)
+    open: Price
+    high: Price
+    low: Price
+    close: Price
+    volume: Volume
+
+
+class CandleColumns(BaseModel):
+    """The same bars as columns: one list per field, all of one length, oldest first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timestamp: list[datetime]
+    open: list[Price]
+    high: list[Price]
+    low: list[Price]
+    close: list[Price]
+    volume: list[Volume]
+
+    @model_validator(mode="after")
+    def _same_lengths(self) -> CandleColumns:
+        lengths = {name: len(getattr(self, name)) for name in CANDLE_FIELDS}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"every column needs one value per candle; lengths are {lengths}")
+        return self
+
+
+def _candles_form(value: Any) -> str | None:
+    if isinstance(value, list):
+        return "rows"
+    if isinstance(value, dict | CandleColumns):
+        return "columns"
+    return None
+
+
+Candles = Annotated[
+    Annotated[list[CandleIn], Tag("rows")] | Annotated[CandleColumns, Tag("columns")],
+    Discriminator(
+        _candles_form, custom_error_type="candles_form",
+        custom_error_message="candles must be a list of candle objects or an object of columns",
+    ),
+]
 
 
 class SignalRequest(BaseModel):
@@ -39,8 +99,10 @@ class SignalRequest(BaseModel):
     timeframe: str | None = Field(
         None, examples=["1h"], description="Bar length; inferred from the timestamps when omitted."
     )
-    candles: list[CandleIn] = Field(
-        description="At least the bundle's min_candles bars (see GET /v1/models)."
+    candles: Candles = Field(
+        description="At least the bundle's min_candles bars (see GET /v1/models), either as a "
+        "list of {timestamp, open, high, low, close, volume} objects or as one object of six "
+        "equally long lists {timestamp: [...], open: [...], ...} (smaller, parses faster)."
     )
 
 

@@ -40,6 +40,17 @@ class ServeSettings(BaseModel):
     max_candles: int = Field(50_000, ge=1, description="Largest candle list /v1/signal accepts.")
     max_batch: int = Field(4096, ge=1, description="Most windows one /v1/predict call may send.")
     log_level: str = Field("info", description="uvicorn log level.")
+    torch_threads: int = Field(
+        1, ge=0,
+        description="torch intra-op threads of each thread that runs the model (0: torch's "
+        "default, one per core). One window is too small to split, and one thread leaves "
+        "the other cores to the clients and whatever else runs on the machine.",
+    )
+    inline_max_bytes: int = Field(
+        262_144, ge=0,
+        description="Request bodies up to this size are answered on the event loop (fastest); "
+        "bigger ones in a worker thread, so the server keeps taking in other requests.",
+    )
 
     @field_validator("log_level")
     @classmethod
