@@ -13,11 +13,11 @@ from tradewind.cli import app
 
 runner = CliRunner()
 
-TOP_LEVEL = ["run", "promote", "data", "features", "labels", "models", "presets"]
+TOP_LEVEL = ["run", "promote", "data", "features", "labels", "models", "presets", "sweep"]
 SUBCOMMANDS = {
     "data": ["fetch", "import", "validate", "info", "resample"],
     "features": ["list", "compute"],
-    "labels": ["inspect"],
+    "labels": ["inspect", "search"],
     "models": ["list"],
     "presets": ["list"],
 }
@@ -61,7 +61,7 @@ def test_features_list_shows_core15() -> None:
 COMMANDS = [["run"], ["promote"], ["backtest"], ["export"], ["signal"], ["serve"], ["live"],
             ["data", "fetch"], ["data", "import"], ["data", "validate"], ["data", "info"],
             ["data", "resample"], ["features", "list"], ["features", "compute"],
-            ["labels", "inspect"], ["models", "list"], ["presets", "list"]]
+            ["labels", "inspect"], ["labels", "search"], ["sweep"], ["models", "list"], ["presets", "list"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

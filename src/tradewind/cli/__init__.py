@@ -22,6 +22,7 @@ from tradewind.cli import (
     run_cmds,
     serve_cmds,
     signal_cmds,
+    sweep_cmds,
 )
 from tradewind.exceptions import TradewindError
 
@@ -53,9 +54,12 @@ app.command("serve", help="Serve /v1/signal, /v1/predict, /v1/models, /healthz a
 app.command("live", help="Emit, log and print a signal at every bar close (exchange or replay).")(
     live_cmds.live
 )
+app.command("sweep", help="Run a search space as resumable Ray Tune trials; rank by MCC lower bound.")(
+    sweep_cmds.sweep
+)
 app.add_typer(data_cmds.app, name="data", help="Load, fetch, import, validate and resample candles.")
 app.add_typer(features_cmds.app, name="features", help="List and compute causal feature sets.")
-app.add_typer(labels_cmds.app, name="labels", help="Inspect label balance per year.")
+app.add_typer(labels_cmds.app, name="labels", help="Inspect label balance per year; search label thresholds.")
 app.add_typer(models_cmds.app, name="models", help="List registered model versions and gate verdicts.")
 app.add_typer(run_cmds.presets_app, name="presets", help="The seed systems as runnable experiment files.")
 
