@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -19,7 +19,7 @@ from tradewind.backtest import SignalConfig, default_exits
 from tradewind.calibration import CalibrationSpec
 from tradewind.data import DataPolicy
 from tradewind.dataset import NormalizerSpec, SplitSpec
-from tradewind.evaluation import GateSpec
+from tradewind.evaluation import GateSpec, ImportanceSpec
 from tradewind.exceptions import ConfigError
 from tradewind.features import FeatureSpec
 from tradewind.labels import ExitSpec, LabelSpec
@@ -32,6 +32,7 @@ __all__ = [
     "BootstrapSpec",
     "DataSpec",
     "Experiment",
+    "ExportSpec",
     "RegistrySpec",
     "TeacherSpec",
     "apply_overrides",
@@ -98,6 +99,18 @@ class BacktestSpec(_Strict):
         return self.exits if self.exits is not None else default_exits(labels)
 
 
+class ExportSpec(_Strict):
+    """Export the bundle when the run ends, for clients outside Python (seed 002's bot).
+
+    ``onnx`` writes ``model.onnx`` (raw features in, calibrated probabilities out; checked
+    against PyTorch), ``scalers.json`` and ``manifest.json``; ``json`` only the two JSON files.
+    """
+
+    format: Literal["onnx", "json"] | None = Field(None, description="None: no export.")
+    dir: str = Field("export", description="Folder under the run's output folder.")
+    exporter: Literal["torchscript", "dynamo"] = "torchscript"
+
+
 class RegistrySpec(_Strict):
     """MLflow tracking: SQLite + local artifacts under ``root`` unless a URI is given."""
 
@@ -149,6 +162,8 @@ class Experiment(_Strict):
     bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
     gate: GateSpec = Field(default_factory=GateSpec)
     backtest: BacktestSpec = Field(default_factory=BacktestSpec)
+    export: ExportSpec = Field(default_factory=ExportSpec)
+    importance: ImportanceSpec = Field(default_factory=ImportanceSpec)
     registry: RegistrySpec = Field(default_factory=RegistrySpec)
 
     @model_validator(mode="after")

@@ -10,6 +10,8 @@ def test_public_surface():
         "OUTCOME_STOP", "OUTCOME_TAKE_PROFIT", "OUTCOME_TIME", "AdaptiveThreshold", "ExitSpec",
         "LabelKind", "LabelSet", "LabelSpec", "adaptive_threshold", "atr", "barrier_levels",
         "class_names", "first_touch", "forward_returns", "label_balance", "make_labels",
+        "OBJECTIVES", "LabelSearchResult", "LabelTrial", "load_label_spec", "search_labels",
+        "write_label_spec",
     }
     for name in labels.__all__:
         assert getattr(labels, name) is not None

@@ -22,6 +22,17 @@ from tradewind.evaluation.gate import (
     GateVerdict,
     evaluate_gate,
 )
+from tradewind.evaluation.importance import (
+    FoldImportance,
+    ImportanceMethod,
+    ImportanceSpec,
+    fold_importance,
+    importance_rows,
+    integrated_gradients,
+    lightgbm_shap,
+    permutation_importance,
+)
+from tradewind.evaluation.importance_summary import ImportanceSummary, summarize_importance
 from tradewind.evaluation.input_audit import FeatureScaleIssue, InputStats, input_scale_audit
 from tradewind.evaluation.metrics import (
     ClassificationMetrics,
@@ -31,6 +42,7 @@ from tradewind.evaluation.metrics import (
     mcc_from_confusion,
     mcc_from_counts,
 )
+from tradewind.evaluation.overfitting import OverfittingResult, probability_of_backtest_overfitting
 
 __all__ = [
     "BASELINES",
@@ -41,21 +53,33 @@ __all__ = [
     "DiagnosticThresholds",
     "Diagnostics",
     "FeatureScaleIssue",
+    "FoldImportance",
     "GateCheck",
     "GateEvidence",
     "GateSpec",
     "GateVerdict",
+    "ImportanceMethod",
+    "ImportanceSpec",
+    "ImportanceSummary",
     "InputStats",
     "Interval",
+    "OverfittingResult",
     "PredictorIntervals",
     "brier_score",
     "classification_metrics",
     "diagnose",
     "evaluate_gate",
+    "fold_importance",
+    "importance_rows",
     "input_scale_audit",
+    "integrated_gradients",
     "lagged_features",
+    "lightgbm_shap",
     "mcc_from_confusion",
     "mcc_from_counts",
     "moving_block_bootstrap_ci",
+    "permutation_importance",
+    "probability_of_backtest_overfitting",
     "run_baselines",
+    "summarize_importance",
 ]

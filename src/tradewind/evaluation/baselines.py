@@ -11,6 +11,7 @@ use rows ``t - lag`` only (rows before 0 repeat row 0), so nothing looks ahead.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from lightgbm import LGBMClassifier
@@ -91,11 +92,14 @@ def _learned(
     n_classes: int,
     seed: int,
     n_threads: int,
-) -> np.ndarray:
-    """Fit ``name`` on train rows only, return test probabilities [len(test), C]."""
+) -> tuple[np.ndarray, Any]:
+    """Fit ``name`` on train rows only; test probabilities [len(test), C] and the model.
+
+    The model is None when the training rows hold a single class (the prior is returned).
+    """
     present = np.unique(y[train])
     if present.shape[0] < 2:
-        return np.tile(_prior(y[train], n_classes), (test.shape[0], 1))
+        return np.tile(_prior(y[train], n_classes), (test.shape[0], 1)), None
     if name == "logistic":
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, C=1.0))
     else:
@@ -114,7 +118,7 @@ def _learned(
     model.fit(features[train], y[train])
     probs = np.zeros((test.shape[0], n_classes))
     probs[:, np.asarray(model.classes_, dtype=np.int64)] = model.predict_proba(features[test])
-    return probs
+    return probs, model
 
 
 def _check_folds(
@@ -153,6 +157,7 @@ def run_baselines(
     include: Sequence[str] = BASELINES,
     seed: int = 0,
     n_threads: int = 2,
+    fitted: dict[str, list[Any]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Out-of-sample probabilities of each baseline on the concatenated test rows.
 
@@ -176,6 +181,10 @@ def run_baselines(
     seed, n_threads:
         LightGBM's random seed and thread count (use 1 on a machine that is already busy:
         OpenMP threads competing for cores slow LightGBM down several times).
+    fitted:
+        When given, each learned baseline's fitted model per fold (None where a fold's
+        training rows hold one class) is appended to ``fitted[name]``, e.g. for TreeSHAP
+        on the test rows (the models take :func:`lagged_features` of ``X_last``).
 
     Returns
     -------
@@ -220,7 +229,10 @@ def run_baselines(
             elif name == "persistence":
                 probs = _persistence(ret, labels, train, test, n_classes)
             else:
-                probs = _learned(name, features, labels, train, test, n_classes, seed, n_threads)
+                probs, model = _learned(name, features, labels, train, test, n_classes, seed,
+                                        n_threads)
+                if fitted is not None:
+                    fitted.setdefault(name, []).append(model)
             out[name].append(probs)
     return {
         name: np.concatenate(parts, axis=0) if parts else np.zeros((0, n_classes))

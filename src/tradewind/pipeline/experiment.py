@@ -27,10 +27,11 @@ from tradewind.evaluation import (
     run_baselines,
 )
 from tradewind.pipeline.backtesting import oos_backtest
+from tradewind.pipeline.exporting import export_run_bundle
 from tradewind.pipeline.final import refit_and_bundle
 from tradewind.pipeline.folds import FoldResult, run_fold
 from tradewind.pipeline.prepare import Prepared, load_candles, prepare
-from tradewind.pipeline.reporting import build_report, log_to_registry
+from tradewind.pipeline.reporting import build_report, importance_section, log_to_registry
 from tradewind.pipeline.teacher import teacher_student_section
 from tradewind.report import write_report
 
@@ -118,9 +119,11 @@ def run_experiment(
     baseline_folds = [
         (np.concatenate([f.train_rows, f.val_rows]), f.test_rows) for f in folds
     ]
+    fitted: dict[str, list[Any]] = {}  # per-fold baseline models, for TreeSHAP
     baselines = run_baselines(
         prep.X, prep.last_return, prep.y, baseline_folds, len(prep.classes),
         lags=tuple(exp.baselines.lags), include=tuple(exp.baselines.include), seed=exp.seed,
+        fitted=fitted,
     )
     oos = _collect(prep, folds, baselines)
     classes = list(prep.classes)
@@ -169,12 +172,21 @@ def run_experiment(
     )
     if backtest_section is not None:
         report = report.model_copy(update={"backtest": backtest_section})
+    if exp.importance.enabled:
+        report = report.model_copy(
+            update={"importance": importance_section(exp, prep, folds, fitted)})
     distillation = teacher_student_section(exp, folds, oos.y, oos.probs, classes, block=block)
     if distillation is not None:
         report = report.model_copy(update={"distillation": distillation})
         console.print(f"[bold]teacher[/] MCC {distillation.teacher.mcc:+.3f} vs student "
                       f"{metrics.mcc:+.3f}: {distillation.reading}")
     json_path, html_path = write_report(report, out_dir)
+    exported = export_run_bundle(exp, bundle_path, out_dir)  # before MLflow: a failed export
+    if exported is not None:                                 # is never registered
+        console.print(f"[bold]export[/] {exported['format']}: {', '.join(exported['files'])} "
+                      f"→ {exported['dir']}")
+        report = report.model_copy(update={"export": exported})
+        json_path, html_path = write_report(report, out_dir)
     record = None
     if exp.registry.enabled:
         record = log_to_registry(exp, report, folds, out_dir, bundle_path)

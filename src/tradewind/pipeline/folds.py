@@ -15,7 +15,7 @@ import torch
 from tradewind.calibration import make_calibrator, softmax
 from tradewind.config import Experiment
 from tradewind.dataset import Normalizer, Split, Windows
-from tradewind.evaluation import classification_metrics
+from tradewind.evaluation import FoldImportance, classification_metrics, fold_importance
 from tradewind.models import ModelSpec, build, count_parameters
 from tradewind.pipeline.prepare import Prepared
 from tradewind.training import TrainingData, TrainSpec, fit, predict_logits
@@ -63,6 +63,7 @@ class FoldResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     n_params: int = 0
     teacher: TeacherOutput | None = None
+    importance: FoldImportance | None = None  # out-of-sample feature importance (importance:)
 
 
 @dataclass
@@ -171,6 +172,14 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
     probs = trained.calibrator.predict_proba(logits)
     metrics = classification_metrics(prep.y[test_rows], probs, list(prep.classes)).to_dict()
     temperature = getattr(trained.calibrator, "temperature_", None)
+    importance = None
+    if exp.importance.enabled:
+        importance = fold_importance(
+            trained.model, trained.windows, test_rows, prep.y, trained.calibrator.predict_proba,
+            prep.features.names, exp.importance, side=trained.side,
+            side_names=prep.features.side_names if trained.side is not None else (),
+            tta=tuple(exp.training.tta), fold=split.fold, seed=exp.seed + split.fold,
+        )
     return FoldResult(
         fold=split.fold,
         train_rows=train_rows,
@@ -185,6 +194,7 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
         metrics=metrics,
         n_params=trained.n_params,
         teacher=teacher_out,
+        importance=importance,
     )
 
 

@@ -14,7 +14,15 @@ import numpy as np
 from tradewind.artifacts import Registry
 from tradewind.calibration import reliability_curve, softmax
 from tradewind.config import Experiment
-from tradewind.evaluation import BootstrapResult, ClassificationMetrics, Diagnostics, GateVerdict
+from tradewind.evaluation import (
+    BootstrapResult,
+    ClassificationMetrics,
+    Diagnostics,
+    GateVerdict,
+    lagged_features,
+    lightgbm_shap,
+    summarize_importance,
+)
 from tradewind.report.schema import (
     BaselineResult,
     Calibration,
@@ -32,13 +40,14 @@ from tradewind.report.schema import (
 from tradewind.report.schema import Diagnostics as DiagnosticsSection
 from tradewind.report.schema import GateCheck as GateCheckSection
 from tradewind.report.schema import GateVerdict as GateVerdictSection
+from tradewind.report.schema import Importance as ImportanceSection
 
 if TYPE_CHECKING:
     from tradewind.pipeline.experiment import OutOfSample
     from tradewind.pipeline.folds import FoldResult
     from tradewind.pipeline.prepare import Prepared
 
-__all__ = ["build_report", "log_to_registry", "share_windows"]
+__all__ = ["build_report", "importance_section", "log_to_registry", "share_windows"]
 
 _N_SHARE_POINTS = 60
 
@@ -241,3 +250,25 @@ def log_to_registry(
         tracking_uri=registry.tracking_uri,
         artifact_uri=record.artifact_uri,
     )
+
+
+def importance_section(
+    exp: Experiment, prep: Prepared, folds: list[FoldResult], fitted: dict[str, list[Any]]
+) -> ImportanceSection | None:
+    """The report's ``importance`` section from each fold's out-of-sample importances.
+
+    TreeSHAP explains the LightGBM baseline fitted in each fold (``fitted["lightgbm"]``, as
+    :func:`~tradewind.evaluation.run_baselines` hands it back) on the same test rows the
+    permutation used. None when no fold measured importance.
+    """
+    per_fold = [f.importance for f in folds if f.importance is not None]
+    if not per_fold:
+        return None
+    shap = None
+    models = fitted.get("lightgbm") or []
+    if "shap" in exp.importance.methods and len(models) == len(per_fold):
+        lagged = lagged_features(prep.X, tuple(exp.baselines.lags))
+        shap = [lightgbm_shap(model, lagged[f.rows], prep.n_features)
+                for model, f in zip(models, per_fold, strict=True) if model is not None]
+    summary = summarize_importance(per_fold, exp.importance, shap=shap or None)
+    return ImportanceSection.model_validate(summary.to_dict())

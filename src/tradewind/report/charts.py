@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from tradewind.report.schema import (
     BaselineResult,
     FoldReport,
+    Importance,
     OOSMetrics,
     ReliabilityBin,
     ShareWindow,
@@ -28,6 +29,7 @@ __all__ = [
     "confusion_png",
     "equity_png",
     "folds_png",
+    "importance_png",
     "reliability_png",
     "shares_png",
     "training_png",
@@ -242,4 +244,42 @@ def equity_png(
     ax_dd.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
     if timestamps is not None:
         fig.autofmt_xdate()
+    return _png(fig)
+
+
+def _rank_text(row: object, method: str, label: str) -> str | None:
+    rank = getattr(row, f"{method}_rank", None)
+    return None if rank is None else f"{label} #{rank}"
+
+
+def importance_png(importance: Importance, top: int = 20) -> bytes:
+    """Horizontal bars of the ``top`` features by the first method (permutation: log-loss
+    increase, whiskers = fold min–max), with the other methods' ranks beside each name."""
+    method = importance.methods[0] if importance.methods else "permutation"
+    rows = importance.features[:top]
+    value_key = "permutation_logloss" if method == "permutation" else method
+    values = np.array([_nan(getattr(r, value_key)) for r in rows], dtype=float)
+    fig, axes = _figure(9, 1.0 + 0.32 * max(len(rows), 1))
+    ax = axes[0, 0]
+    y = np.arange(len(rows))[::-1]
+    xerr = None
+    if method == "permutation":
+        spans = [r.permutation_logloss_range or (v, v) for r, v in zip(rows, values, strict=True)]
+        xerr = np.array([[max(v - lo, 0.0) for (lo, _), v in zip(spans, values, strict=True)],
+                         [max(hi - v, 0.0) for (_, hi), v in zip(spans, values, strict=True)]])
+    ax.barh(y, values, xerr=xerr, color=_MODEL, alpha=0.85, ecolor="black", capsize=3)
+    labels = []
+    for r in rows:
+        ranks = [_rank_text(r, m, lab) for m, lab in (("gradient", "IG"), ("shap", "SHAP"))
+                 if m != method]
+        ranks = [x for x in ranks if x]
+        labels.append(f"{r.feature}  ({', '.join(ranks)})" if ranks else r.feature)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.axvline(0.0, color="black", linewidth=1)
+    what = {"permutation": "log-loss increase when the feature's window is shuffled "
+                           "(bar: mean over folds, whiskers: fold min–max)",
+            "gradient": "mean |integrated gradient| (logit units)",
+            "shap": "mean |TreeSHAP| of the LightGBM baseline (log-odds)"}[method]
+    ax.set_xlabel(what, fontsize=9)
+    ax.set_title(f"Feature importance out of sample, top {len(rows)} of {len(importance.features)}")
     return _png(fig)

@@ -27,10 +27,12 @@ __all__ = [
     "EpochRecord",
     "ExperimentInfo",
     "ExperimentReport",
+    "FeatureImportance",
     "Finding",
     "FoldReport",
     "GateCheck",
     "GateVerdict",
+    "Importance",
     "OOSMetrics",
     "RegistryInfo",
     "ReliabilityBin",
@@ -312,6 +314,43 @@ class RegistryInfo(Section):
     artifact_uri: str | None = Field(None, description="Where the registered bundle's files are.")
 
 
+class FeatureImportance(Section):
+    """One feature's out-of-sample importance, averaged over folds (rank 1 = most important)."""
+
+    feature: str = Field(description="Feature name (main features, then side features).")
+    permutation_logloss: Metric = Field(
+        None, description="Mean over folds of the log-loss increase when the feature's whole "
+        "window is shuffled across test rows (positive = the model used it).")
+    permutation_logloss_range: Interval | None = Field(
+        None, description="[min, max] over folds of that increase (the fold spread).")
+    permutation_mcc: Metric = Field(None, description="Mean over folds of the MCC drop when shuffled.")
+    permutation_mcc_range: Interval | None = Field(None, description="[min, max] over folds of the MCC drop.")
+    permutation_rank: int | None = Field(None, ge=1, description="Rank by permutation log-loss increase.")
+    gradient: Metric = Field(
+        None, description="Mean |integrated gradient| summed over the window (logit units; deep models).")
+    gradient_rank: int | None = Field(None, ge=1, description="Rank by gradient attribution.")
+    shap: Metric = Field(
+        None, description="Mean |TreeSHAP| of the LightGBM baseline, summed over lags (log-odds).")
+    shap_rank: int | None = Field(None, ge=1, description="Rank by TreeSHAP (main features only).")
+
+
+class Importance(Section):
+    """Which features the models leaned on, measured out of sample inside every fold."""
+
+    methods: list[str] = Field(description="Methods computed: permutation, gradient, shap.")
+    rows: int = Field(ge=0, description="Out-of-sample test rows used, all folds together.")
+    rows_per_fold: list[int] = Field(description="Test rows used per fold (evenly spaced subsample).")
+    max_rows: int = Field(ge=1, description="Most test rows used per fold.")
+    repeats: int = Field(ge=1, description="Shuffles per feature and fold (permutation).")
+    base_logloss: Metric = Field(description="Mean over folds of the log-loss on the unshuffled rows.")
+    base_mcc: Metric = Field(description="Mean over folds of the MCC on the unshuffled rows.")
+    gradient_method: str | None = Field(None, description="How gradient attributions were computed.")
+    shap_model: str | None = Field(None, description="Which model TreeSHAP explained, and how.")
+    note: str = Field(description="On which rows, and why correlated features share importance.")
+    features: list[FeatureImportance] = Field(
+        description="Every feature, most important first (by the first method listed).")
+
+
 def _tradewind_version() -> str:
     try:
         return version("tradewind")
@@ -347,6 +386,13 @@ class ExperimentReport(Section):
         None,
         description="Backtest statistics (free form); an `equity` list of numbers, or "
         "`{timestamp: [...], value: [...]}`, is drawn with its drawdown.",
+    )
+    importance: Importance | None = Field(
+        None, description="Out-of-sample feature importance (null when `importance.enabled` is false)."
+    )
+    export: FreeDict | None = Field(
+        None, description="Files the run exported (`export.format`): format, dir, files, and "
+        "`onnx_max_abs_diff`, the export's own check against PyTorch (null if no export).",
     )
     bundle: str = Field(description="Path of the saved model bundle.")
     registry: RegistryInfo | None = Field(None, description="MLflow run and model version, if logged.")

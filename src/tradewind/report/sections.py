@@ -17,7 +17,7 @@ __all__ = ["SECTION_IDS", "render_html"]
 
 SECTION_IDS = ("headline", "baselines", "gate", "metrics", "folds", "calibration", "confusion",
                "shares", "training", "diagnostics", "data")
-"""Sections every report has; ``backtest`` and ``extras`` follow when present."""
+"""Sections every report has; ``backtest``, ``importance`` and ``extras`` follow when present."""
 
 
 def _when(ts: datetime) -> str:
@@ -322,6 +322,43 @@ def _extra_table(content: Any) -> str:
     return f"<p>{esc(value(content))}</p>"
 
 
+def _ranked(x: float | None, rank: int | None) -> str:
+    return "—" if x is None else f"{num(x)} (#{rank})"
+
+
+def importance(r: ExperimentReport) -> str:
+    """Out-of-sample feature importance: chart of the top features, table, and what it means."""
+    imp = r.importance
+    if imp is None:
+        return ""
+    perm = "permutation" in imp.methods
+    rows = []
+    for f in imp.features[:40]:
+        row: list[object] = [f.feature]
+        if perm:
+            row += [with_ci(f.permutation_logloss, f.permutation_logloss_range, signed=True),
+                    with_ci(f.permutation_mcc, f.permutation_mcc_range, signed=True)]
+        row += [_ranked(f.gradient, f.gradient_rank), _ranked(f.shap, f.shap_rank)]
+        rows.append(row)
+    head = ["feature", *(["log-loss increase [fold min, max]", "MCC drop [fold min, max]"]
+                         if perm else []), "integrated gradients (rank)", "TreeSHAP, LightGBM (rank)"]
+    how = [f"Methods: {', '.join(imp.methods) or 'none'}; {imp.repeats} shuffle(s) per feature "
+           f"and fold; unshuffled log-loss {num(imp.base_logloss)}, MCC {num(imp.base_mcc, signed=True)}."]
+    if imp.gradient_method:
+        how.append(f"Gradient: {imp.gradient_method}.")
+    if imp.shap_model:
+        how.append(f"SHAP: {imp.shap_model}.")
+    parts = [f'<div class="note">{esc(imp.note)}</div>',
+             *(f'<p class="meta">{esc(line)}</p>' for line in how)]
+    if imp.features:
+        parts.append(img(charts.importance_png(imp), "Feature importance out of sample"))
+    more = len(imp.features) - len(rows)
+    parts.append(table(head, rows))
+    if more > 0:
+        parts.append(f'<p class="meta">{more} further feature(s) in report.json.</p>')
+    return "\n".join(parts)
+
+
 def extras(r: ExperimentReport) -> str:
     """Further sections added by later stages, one table each."""
     return "\n".join(f"<h3>{esc(name)}</h3>{_extra_table(content)}"
@@ -343,6 +380,10 @@ def render_html(report: ExperimentReport) -> str:
         parts.insert(2, ("distillation", "Teacher vs student", distillation(report)))
     if report.backtest is not None:
         parts.append(("backtest", "Backtest", backtest(report)))
+    if report.importance is not None:
+        parts.append(("importance", "Feature importance", importance(report)))
+    if report.export is not None:
+        parts.append(("export", "Export", kv_table(report.export)))
     if report.extras:
         parts.append(("extras", "Extras", extras(report)))
     verdict = "PASSED" if report.gate.passed else "REFUSED"
