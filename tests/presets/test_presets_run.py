@@ -120,6 +120,7 @@ def test_seed_settings_reach_the_validated_config() -> None:
     assert xl.calibration.method == "temperature"
 
     bi = load_experiment(_preset("bilstm_attention_v2"))
+    assert bi.export.format == "onnx"
     assert bi.model.name == "bilstm_attention" and bi.model.multitask and bi.model.n_heads == 4
     assert bi.training.grad_clip == 1.0 and bi.training.loss.class_weights == "balanced"
     assert bi.training.schedule.kind == "warmup_cosine"
@@ -168,6 +169,11 @@ def test_preset_runs_end_to_end_shrunk(name: str, tmp_path: Path) -> None:
     assert report["gate"]["passed"] == all(c["passed"] for c in report["gate"]["checks"])
     assert result.gate_passed == report["gate"]["passed"]
     assert tuple(report["oos"]["classes"]) == classes
+    if exp.export.format == "onnx":  # seed 002: ONNX + scalers.json at the end of the run
+        export = report["export"]
+        assert {"model.onnx", "scalers.json", "manifest.json"} <= set(export["files"])
+        assert export["onnx_max_abs_diff"] <= 1e-5
+        assert (tmp_path / "export" / "model.onnx").is_file()
     if exp.teacher is not None:  # seed 000: teacher and student side by side, paired interval
         d = report["distillation"]
         assert d["teacher_model"] == exp.teacher.model.name
