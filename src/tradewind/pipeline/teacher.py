@@ -15,21 +15,12 @@ import numpy as np
 from tradewind.config import Experiment
 from tradewind.evaluation import classification_metrics, moving_block_bootstrap_ci
 from tradewind.report.schema import BaselineResult, TeacherStudent
+from tradewind.report.sections import diff_reading
 
 if TYPE_CHECKING:
     from tradewind.pipeline.folds import FoldResult
 
 __all__ = ["teacher_student_section"]
-
-
-def _reading(interval: tuple[float, float] | None) -> str:
-    if interval is None:
-        return "no clear difference"
-    if interval[0] > 0:
-        return "student better"
-    if interval[1] < 0:
-        return "teacher better"
-    return "no clear difference"
 
 
 def _pair(lower: float, upper: float) -> tuple[float, float] | None:
@@ -75,5 +66,5 @@ def teacher_student_section(
         ),
         teacher_fold_mcc=[t.metrics["mcc"] for t in teachers],
         student_fold_mcc=[f.metrics["mcc"] for f in folds],
-        reading=_reading(diff_pair),
+        reading=diff_reading(diff_pair, "student better", "teacher better", "no clear difference"),
     )

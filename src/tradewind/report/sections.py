@@ -103,13 +103,17 @@ def _where(r: ExperimentReport) -> str:
     return where
 
 
-def _diff_verdict(interval: tuple[float, float] | None) -> str:
+def diff_reading(
+    interval: tuple[float, float] | None, better: str = "model better",
+    worse: str = "baseline better", unknown: str = "—",
+) -> str:
+    """Words for a difference interval: ``better`` above 0, ``worse`` below, else no clear difference."""
     if interval is None:
-        return "—"
+        return unknown
     if interval[0] > 0:
-        return "model better"
+        return better
     if interval[1] < 0:
-        return "baseline better"
+        return worse
     return "no clear difference"
 
 
@@ -121,7 +125,7 @@ def baselines(r: ExperimentReport) -> str:
     classes = ["model"]
     for name, b in r.baselines.items():
         rows.append([name, with_ci(b.mcc, b.mcc_ci, signed=True), with_ci(b.accuracy, b.accuracy_ci),
-                     ci(b.mcc_diff_ci, signed=True) or "—", _diff_verdict(b.mcc_diff_ci)])
+                     ci(b.mcc_diff_ci, signed=True) or "—", diff_reading(b.mcc_diff_ci)])
         classes.append("best" if name == best else "")
     parts = [table(["predictor", "MCC [interval]", "accuracy [interval]",
                     "model − baseline MCC [interval]", "reading"], rows, classes)]
