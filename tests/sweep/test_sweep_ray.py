@@ -1,6 +1,6 @@
 """Sweeps on a local Ray started once for the module: trials, ledger, MLflow, leaderboard.
 
-The fast path of what ``test_sweep_resume.py`` (slow) proves with eight trials and a
+The fast path of what ``test_sweep_resume.py`` proves with eight trials and a
 SIGKILL: a second run over a larger space runs only the trial the first did not.
 """
 

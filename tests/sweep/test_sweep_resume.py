@@ -26,7 +26,7 @@ from sweep_helpers import write_sweep
 
 from tradewind.timeframes import bars_per_year
 
-pytestmark = pytest.mark.slow  # two Ray starts and eight trials: minutes on two busy cores
+# Two Ray starts and eight trials: about a minute on two quiet cores, more on busy ones.
 
 CLI = "import typer; from tradewind.cli.sweep_cmds import sweep; typer.run(sweep)"
 ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
