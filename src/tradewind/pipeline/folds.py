@@ -168,9 +168,7 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
         prep, exp, train_rows, val_rows, seed=exp.seed + split.fold, progress=progress,
         description=f"fold {split.fold}", teacher=teacher,
     )
-    logits = trained.logits(test_rows, tuple(exp.training.tta))
-    probs = trained.calibrator.predict_proba(logits)
-    metrics = classification_metrics(prep.y[test_rows], probs, list(prep.classes)).to_dict()
+    scored = _score(trained, prep, test_rows)  # trained.tta is exp.training.tta
     temperature = getattr(trained.calibrator, "temperature_", None)
     importance = None
     if exp.importance.enabled:
@@ -185,13 +183,13 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
         train_rows=train_rows,
         val_rows=val_rows,
         test_rows=test_rows,
-        logits=logits,
-        probs=probs,
+        logits=scored.logits,
+        probs=scored.probs,
         temperature=None if temperature is None else float(temperature),
         best_epoch=trained.best_epoch,
         history=trained.history,
         model_input=trained.windows.matrix[torch.from_numpy(test_rows)].numpy(),
-        metrics=metrics,
+        metrics=scored.metrics,
         n_params=trained.n_params,
         teacher=teacher_out,
         importance=importance,
@@ -199,6 +197,7 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
 
 
 def _score(trained: TrainedModel, prep: Prepared, rows: np.ndarray) -> TeacherOutput:
+    """Calibrated predictions and metrics of ``trained`` on ``rows`` (student or teacher)."""
     logits = trained.logits(rows, trained.tta)
     probs = trained.calibrator.predict_proba(logits)
     return TeacherOutput(
