@@ -50,6 +50,7 @@ def _good() -> GateEvidence:
         label_shares={"DOWN": 0.49, "UP": 0.51},
         n_nonfinite=0,
         input_scale_ok=True,
+        sharpe_lower=0.6,
     )
 
 
@@ -73,8 +74,9 @@ def test_default_gate_passes_good_evidence() -> None:
         "overconfidence",
         "max_abs_logit",
         "class_share_ratio",
+        "sharpe_ci_low",
     ]
-    assert verdict.summary() == "PASSED: all 11 checks passed."
+    assert verdict.summary() == "PASSED: all 12 checks passed."
     verdict.raise_if_refused()
     d = verdict.to_dict()
     assert set(d) == {"passed", "checks"}
@@ -96,6 +98,8 @@ def test_default_gate_passes_good_evidence() -> None:
         ({"predicted_shares": {"DOWN": 0.9, "UP": 0.1}}, "class_share_ratio"),
         ({"n_nonfinite": None}, "finite_outputs"),
         ({"ece": None}, "ece"),
+        ({"sharpe_lower": -0.2}, "sharpe_ci_low"),
+        ({"sharpe_lower": None}, "sharpe_ci_low"),
     ],
 )
 def test_each_failure_mode_is_refused_by_its_check(change: dict, check: str) -> None:
@@ -167,17 +171,31 @@ def test_missing_learned_baselines_fail_unless_switched_off() -> None:
     assert _failing(ev, GateSpec(not_worse_than_learned=False)) == []
 
 
+def test_a_classification_edge_that_costs_eat_is_refused() -> None:
+    """The default gate judges the backtest after costs too, unless switched off."""
+    losing = replace(_good(), sharpe_lower=-1.31)
+    (check,) = evaluate_gate(GateSpec(), losing).failing()
+    assert check.name == "sharpe_ci_low" and check.value == -1.31 and check.threshold == 0.0
+    assert "after costs -1.31 must exceed +0.00" in check.detail
+    no_backtest = replace(_good(), sharpe_lower=None)
+    (check,) = evaluate_gate(GateSpec(), no_backtest).failing()
+    assert "no backtest was run" in check.detail and "min_sharpe_lower: null" in check.detail
+    off = GateSpec(min_sharpe_lower=None)
+    assert evaluate_gate(off, losing).passed and evaluate_gate(off, no_backtest).passed
+    assert "sharpe_ci_low" not in [c.name for c in evaluate_gate(off, losing).checks]
+    assert _failing(replace(_good(), sharpe_lower=0.5), GateSpec(min_sharpe_lower=0.5)) == [
+        "sharpe_ci_low"  # strictly above the threshold
+    ]
+
+
 def test_seed_style_checks() -> None:
     spec = GateSpec(
         min_accuracy=0.68,
         max_calibration_error=0.05,
         class_share_bounds={"DOWN": (0.40, 0.60)},
-        min_sharpe_lower=0.0,
     )
     verdict = evaluate_gate(spec, _good())
-    failing = {c.name: c for c in verdict.failing()}
-    assert set(failing) == {"min_accuracy", "sharpe_ci_low"}  # 0.54 < 0.68; no backtest
-    assert "no backtest was run" in failing["sharpe_ci_low"].detail
+    assert [c.name for c in verdict.failing()] == ["min_accuracy"]  # 0.54 < 0.68
     good = replace(_good(), model_accuracy=_iv(0.72, 0.70, 0.74), sharpe_lower=0.4)
     assert evaluate_gate(spec, good).passed
     # accuracy judged on the interval's lower bound, not the point estimate
@@ -226,7 +244,9 @@ def test_end_to_end_from_real_results() -> None:
     logits = np.column_stack([np.zeros(n), 0.8 * (2 * y - 1) + 1.2 * rng.normal(size=n)])
     x = rng.normal(size=(n, 2))
     metrics, boot, diag = _end_to_end(logits, y, x, ["ret_1", "rsi_z"])
-    ev = GateEvidence.from_results(metrics=metrics, bootstrap=boot, diagnostics=diag, n_rows=n)
+    ev = GateEvidence.from_results(
+        metrics=metrics, bootstrap=boot, diagnostics=diag, n_rows=n, sharpe_lower=0.3
+    )
     assert ev.baseline_mcc["lightgbm"] == pytest.approx(boot.predictors["lightgbm"].mcc.point)
     verdict = evaluate_gate(GateSpec(max_ece=0.05), ev)
     assert verdict.passed, verdict.summary()

@@ -26,7 +26,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 DEFAULT_CHECKS = {
     "oos_rows", "finite_outputs", "input_scale", "mcc_ci_low", "beats_majority",
     "beats_persistence", "not_worse_than_learned", "ece", "overconfidence", "max_abs_logit",
-    "class_share_ratio",
+    "class_share_ratio", "sharpe_ci_low",
 }
 
 # Preset -> (model name, class names, seed-specific gate check names, shrinking overrides).
@@ -88,7 +88,8 @@ def test_preset_validates_at_full_settings(name: str) -> None:
     assert (REPO / exp.data.source).name == Path(exp.data.source).name
     default_gate = GateSpec()
     for field in ("min_mcc_lower", "beat_baselines", "not_worse_than_learned", "max_ece",
-                  "class_share_ratio", "min_oos_rows", "require_input_scale_ok"):
+                  "class_share_ratio", "min_oos_rows", "require_input_scale_ok",
+                  "min_sharpe_lower"):
         assert getattr(exp.gate, field) == getattr(default_gate, field), field
     if "min_accuracy" in seed_checks:
         assert exp.gate.min_accuracy == 0.68

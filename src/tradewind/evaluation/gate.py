@@ -4,7 +4,9 @@ with an interval and beside baselines scored on the same rows.
 Seed 003 promoted on "accuracy >= 0.68 and calibration error <= 5 %" read off point
 estimates; here those checks exist (``min_accuracy``, ``max_calibration_error``) but are
 judged on the interval's lower bound, and the default gate asks what matters more: is the
-MCC interval above zero, above the free baselines, and not below a cheap learned model?
+MCC interval above zero, above the free baselines, and not below a cheap learned model? And
+does the edge survive trading costs: is the backtest's Sharpe interval after fees and
+slippage above zero?
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ class GateSpec(BaseModel):
         None, description="Seed-style: predicted share of a named class within [lo, hi]."
     )
     min_sharpe_lower: float | None = Field(
-        None, description="A backtest's Sharpe interval lower bound (after costs) must exceed this."
+        0.0,
+        description="The backtest's Sharpe interval lower bound after costs must exceed this "
+        "(a classification edge that costs eat is no edge); null switches the check off.",
     )
     require_input_scale_ok: bool = Field(True, description="Refuse un-normalised model inputs.")
     require_finite: bool = Field(True, description="Refuse NaN/inf logits or probabilities.")
@@ -404,31 +408,28 @@ def _seed_checks(spec: GateSpec, ev: GateEvidence) -> list[GateCheck]:
         )
     if spec.class_share_bounds is not None:
         out.append(_share_bounds_check(spec.class_share_bounds, ev))
-    if spec.min_sharpe_lower is not None:
-        if ev.sharpe_lower is None:
-            out.append(
-                GateCheck(
-                    "sharpe_ci_low",
-                    None,
-                    spec.min_sharpe_lower,
-                    False,
-                    "no backtest was run, so there is no Sharpe interval after costs; run the backtest "
-                    "or drop min_sharpe_lower.",
-                )
-            )
-        else:
-            ok = ev.sharpe_lower > spec.min_sharpe_lower
-            out.append(
-                GateCheck(
-                    "sharpe_ci_low",
-                    ev.sharpe_lower,
-                    spec.min_sharpe_lower,
-                    ok,
-                    f"backtest Sharpe lower bound after costs {ev.sharpe_lower:+.2f} must exceed "
-                    f"{spec.min_sharpe_lower:+.2f}.",
-                )
-            )
     return out
+
+
+def _sharpe_check(threshold: float, ev: GateEvidence) -> GateCheck:
+    if ev.sharpe_lower is None:
+        return GateCheck(
+            "sharpe_ci_low",
+            None,
+            threshold,
+            False,
+            "no backtest was run, so there is no Sharpe interval after costs; enable the "
+            "backtest or set gate.min_sharpe_lower: null.",
+        )
+    ok = ev.sharpe_lower > threshold
+    return GateCheck(
+        "sharpe_ci_low",
+        ev.sharpe_lower,
+        threshold,
+        ok,
+        f"backtest Sharpe lower bound after costs {ev.sharpe_lower:+.2f} must exceed "
+        f"{threshold:+.2f}" + ("." if ok else " - the costs eat whatever edge there is."),
+    )
 
 
 def evaluate_gate(spec: GateSpec, evidence: GateEvidence) -> GateVerdict:
@@ -505,5 +506,7 @@ def evaluate_gate(spec: GateSpec, evidence: GateEvidence) -> GateVerdict:
         )
     if spec.class_share_ratio is not None:
         checks.append(_share_ratio_check(*spec.class_share_ratio, ev))
+    if spec.min_sharpe_lower is not None:
+        checks.append(_sharpe_check(spec.min_sharpe_lower, ev))
     checks += _seed_checks(spec, ev)
     return GateVerdict(passed=all(c.passed for c in checks), checks=checks)
