@@ -37,7 +37,7 @@ def refused_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(config))
     out = tmp_path / "out"
-    assert _main(monkeypatch, "run", str(path), "--out", str(out), "--quiet") == 0
+    assert _main(monkeypatch, "run", str(path), "--out", str(out), "--quiet", "--no-html") == 0
     return path, out
 
 
@@ -68,6 +68,19 @@ def test_run_registers_a_candidate_and_promote_refuses_then_records_override(
     assert _main(monkeypatch, "models", "list", "--config", str(config)) == 0
     listing = capsys.readouterr().out
     assert "REFUSED" in listing and "champion" in listing
+
+
+def test_no_html_run_is_drawn_later_by_tradewind_report(
+    refused_run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    _config, out = refused_run
+    assert not (out / "report.html").exists()
+    capsys.readouterr()
+    assert _main(monkeypatch, "report", str(out)) == 0
+    assert str((out / "report.html").resolve()) in capsys.readouterr().out.replace("\n", "")
+    html = (out / "report.html").read_text()
+    assert '<section id="gate">' in html and "REFUSED" in html
+    assert _main(monkeypatch, "report", str(out / "nowhere")) != 0
 
 
 def test_exported_bundle_has_model_and_scalers(

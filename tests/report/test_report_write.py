@@ -13,7 +13,13 @@ import pytest
 
 from tradewind.data import atomic as atomic_module
 from tradewind.exceptions import DataError
-from tradewind.report import SECTION_IDS, ExperimentReport, load_report, write_report
+from tradewind.report import (
+    SECTION_IDS,
+    ExperimentReport,
+    load_report,
+    render_report_html,
+    write_report,
+)
 from tradewind.report import write as write_module
 from tradewind.report.html import page
 from tradewind.report.sections import baselines, diagnostics, extras, gate, headline
@@ -152,6 +158,24 @@ def test_atomic_write_keeps_old_file_and_leaves_no_temp(report_dict: dict[str, A
         write_report(ExperimentReport.model_validate(report_dict), tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
     assert (tmp_path / "report.json").read_text() == "old"
+
+
+def test_json_only_write_drops_the_stale_html_and_it_can_be_drawn_later(
+    report_dict: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write_module, "render_html", lambda r: f"<html>{r.gate.passed}</html>")
+    report = ExperimentReport.model_validate(report_dict)
+    write_report(report, tmp_path)
+    assert (tmp_path / "report.html").exists()
+    json_path, html_path = write_report(report, tmp_path, html=False)
+    assert html_path is None and json_path == tmp_path / "report.json"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no stale HTML
+    drawn = render_report_html(json_path)
+    assert drawn == tmp_path / "report.html"
+    assert drawn.read_text() == f"<html>{report.gate.passed}</html>"
+    assert render_report_html(tmp_path) == drawn
+    with pytest.raises(DataError, match="no report at"):
+        render_report_html(tmp_path / "elsewhere")
 
 
 def test_invalid_update_is_caught_at_write(report_dict: dict[str, Any], tmp_path: Path,

@@ -46,8 +46,10 @@ def test_a_grown_space_runs_only_its_new_trial_on_ray(local_ray: None, tmp_path:
     (key4,) = [r.key for r in first.leaderboard.rows]
     report4 = out / "trials" / key4 / "report.json"
     mtime = report4.stat().st_mtime_ns
+    assert not (report4.parent / "report.html").exists()  # trials skip the HTML by default
 
-    path = write_sweep(tmp_path / "cfg", space={"lookback": [4, 6]}, registry_root=tmp_path / "runs")
+    path = write_sweep(tmp_path / "cfg", space={"lookback": [4, 6]}, registry_root=tmp_path / "runs",
+                       trial_html=True)  # not part of the fingerprint: resuming is allowed
     console = Console(record=True, width=200)
     second = run_sweep(load_sweep(path), out_dir=out, console=console)
     assert "1 finished, 1 to run" in console.export_text()
@@ -56,6 +58,8 @@ def test_a_grown_space_runs_only_its_new_trial_on_ray(local_ray: None, tmp_path:
 
     rows = second.leaderboard.rows
     assert {r.overrides["lookback"] for r in rows} == {4, 6}
+    (key6,) = [r.key for r in rows if r.key != key4]
+    assert (out / "trials" / key6 / "report.html").exists()
     lows = [r.mcc_ci_low for r in rows if r.mcc_ci_high - r.mcc_ci_low > 1e-12]
     assert lows == sorted(lows, reverse=True)
     board = json.loads(second.leaderboard_json.read_text())

@@ -38,6 +38,7 @@ app = typer.Typer(
 app.command("run", help="Run a walk-forward experiment: metrics with intervals, gate, bundle, report.")(
     run_cmds.run
 )
+app.command("report", help="Draw report.html from a run's report.json.")(run_cmds.report_html)
 app.command("promote", help="Move the registry alias 'champion' to a version whose gate passed.")(
     models_cmds.promote
 )

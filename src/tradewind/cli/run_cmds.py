@@ -9,7 +9,7 @@ import typer
 
 from tradewind.cli.common import SetOption, console, table
 
-__all__ = ["presets_list", "run"]
+__all__ = ["presets_list", "report_html", "run"]
 
 presets_app = typer.Typer(no_args_is_help=True)
 
@@ -24,13 +24,16 @@ def run(
     ),
     set_: SetOption = None,
     quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
+    html: Annotated[
+        bool, typer.Option(help="Draw report.html (`tradewind report` can draw it later).")
+    ] = True,
 ) -> None:
     """Run a walk-forward experiment and print its out-of-sample verdict."""
     from tradewind.config import load_experiment
     from tradewind.pipeline.experiment import run_experiment
 
     exp = load_experiment(experiment, set_ or [])
-    result = run_experiment(exp, out_dir=out, data=data, progress=not quiet)
+    result = run_experiment(exp, out_dir=out, data=data, progress=not quiet, html=html)
     report = result.report
     oos = report.oos
     rows = [("model", f"{oos['mcc']:+.3f}", _ci(oos["mcc_ci"]), f"{oos['accuracy']:.3f}", "")]
@@ -55,7 +58,16 @@ def run(
         reg = result.registry
         console.print(f"registry: model {reg.model_name!r} version {reg.version} (alias "
                       f"{reg.alias}), run {reg.run_id} in {reg.tracking_uri}", highlight=False)
-    console.print(f"report: {result.report_html.resolve()}")
+    console.print(f"report: {(result.report_html or result.report_json).resolve()}")
+
+
+def report_html(
+    path: Annotated[Path, typer.Argument(help="A report.json, or the directory holding one.")],
+) -> None:
+    """Draw report.html from an existing report.json (e.g. a sweep trial's)."""
+    from tradewind.report import render_report_html
+
+    console.print(f"report: {render_report_html(path).resolve()}")
 
 
 def _ci(pair: list[float] | tuple[float, float] | None) -> str:

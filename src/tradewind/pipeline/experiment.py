@@ -61,7 +61,7 @@ class ExperimentResult:
 
     report: Any
     report_json: Path
-    report_html: Path
+    report_html: Path | None
     bundle_path: Path
     gate_passed: bool
     registry: Any
@@ -92,8 +92,13 @@ def run_experiment(
     data: str | None = None,
     progress: bool = True,
     console: Console | None = None,
+    html: bool = True,
 ) -> ExperimentResult:
-    """Run one walk-forward experiment and write its bundle and report into ``out_dir``."""
+    """Run one walk-forward experiment and write its bundle and report into ``out_dir``.
+
+    ``html=False`` skips drawing ``report.html`` (seconds of charts per write), e.g. for
+    sweep trials; ``report.json`` holds the same evidence.
+    """
     console = console or Console(stderr=True, quiet=not progress)
     out_dir = Path(out_dir)
     if data is not None:
@@ -180,18 +185,18 @@ def run_experiment(
         report = report.model_copy(update={"distillation": distillation})
         console.print(f"[bold]teacher[/] MCC {distillation.teacher.mcc:+.3f} vs student "
                       f"{metrics.mcc:+.3f}: {distillation.reading}")
-    json_path, html_path = write_report(report, out_dir)
+    json_path, html_path = write_report(report, out_dir, html=html)
     exported = export_run_bundle(exp, bundle_path, out_dir)  # before MLflow: a failed export
     if exported is not None:                                 # is never registered
         console.print(f"[bold]export[/] {exported['format']}: {', '.join(exported['files'])} "
                       f"→ {exported['dir']}")
         report = report.model_copy(update={"export": exported})
-        json_path, html_path = write_report(report, out_dir)
+        json_path, html_path = write_report(report, out_dir, html=html)
     record = None
     if exp.registry.enabled:
         record = log_to_registry(exp, report, folds, out_dir, bundle_path)
         report = report.model_copy(update={"registry": record})
-        json_path, html_path = write_report(report, out_dir)
+        json_path, html_path = write_report(report, out_dir, html=html)
     return ExperimentResult(
         report=report,
         report_json=json_path,

@@ -29,7 +29,7 @@ from tradewind.report.schema import (
 )
 from tradewind.report.schema_doc import schema_markdown
 from tradewind.report.sections import SECTION_IDS, render_html
-from tradewind.report.write import load_report, write_report
+from tradewind.report.write import load_report, render_report_html, write_report
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -55,6 +55,7 @@ __all__ = [
     "TeacherStudent",
     "load_report",
     "render_html",
+    "render_report_html",
     "schema_markdown",
     "write_report",
 ]

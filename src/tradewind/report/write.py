@@ -14,7 +14,7 @@ from tradewind.exceptions import DataError
 from tradewind.report.schema import ExperimentReport, plain
 from tradewind.report.sections import render_html
 
-__all__ = ["load_report", "write_report"]
+__all__ = ["load_report", "render_report_html", "write_report"]
 
 JSON_NAME = "report.json"
 HTML_NAME = "report.html"
@@ -27,7 +27,9 @@ def _validated(report: ExperimentReport | Mapping[str, Any]) -> ExperimentReport
     return ExperimentReport.model_validate(data)
 
 
-def write_report(report: ExperimentReport | Mapping[str, Any], out_dir: Path) -> tuple[Path, Path]:
+def write_report(
+    report: ExperimentReport | Mapping[str, Any], out_dir: Path, *, html: bool = True
+) -> tuple[Path, Path | None]:
     """Write ``out_dir/report.json`` and a self-contained ``out_dir/report.html``.
 
     Parameters
@@ -38,21 +40,37 @@ def write_report(report: ExperimentReport | Mapping[str, Any], out_dir: Path) ->
     out_dir
         Directory to write into; created if missing. Existing reports are replaced
         atomically.
+    html
+        Draw ``report.html`` too (about two seconds of charts). When False, a
+        ``report.html`` left by an earlier write is removed, since it would contradict
+        the new ``report.json``; :func:`render_report_html` draws it later.
 
     Returns
     -------
-    (json_path, html_path)
+    (json_path, html_path), html_path None when ``html`` is False.
     """
     checked = _validated(report)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = plain(checked.model_dump(mode="json"))
     json_text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    html_text = render_html(checked)
     json_path, html_path = out_dir / JSON_NAME, out_dir / HTML_NAME
     write_text_atomic(json_path, json_text)
-    write_text_atomic(html_path, html_text)
+    if not html:
+        html_path.unlink(missing_ok=True)
+        return json_path, None
+    write_text_atomic(html_path, render_html(checked))
     return json_path, html_path
+
+
+def render_report_html(path: Path) -> Path:
+    """Draw ``report.html`` beside an existing ``report.json`` (or in the directory holding
+    one), e.g. for a sweep trial that skipped it; returns the HTML path."""
+    path = Path(path)
+    report = load_report(path)
+    html_path = (path if path.is_dir() else path.parent) / HTML_NAME
+    write_text_atomic(html_path, render_html(report))
+    return html_path
 
 
 def load_report(path: Path) -> ExperimentReport:

@@ -5,7 +5,7 @@ Layout of a sweep directory::
     sweep.json                 manifest: name, base fingerprint, MLflow parent run
     ledger/<key>.json          one finished trial (written atomically by the driver)
     failures/<key>.json        the last error of a trial that did not finish
-    trials/<key>/              the trial's report.json/html, bundle/, returns.parquet
+    trials/<key>/              the trial's report.json (+ .html), bundle/, returns.parquet
     optuna.db                  the TPE study (Optuna RDB storage), tpe sweeps only
     leaderboard.json/.csv      the ranking, rewritten at the end of every run
 

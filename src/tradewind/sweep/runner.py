@@ -204,7 +204,7 @@ def _execute(driver: SweepDriver, sweep: SweepFile, sweep_dir: Path, address: st
         res = sweep.spec.resources_per_trial
         _check_resources(sweep, ray.cluster_resources())
         setup = TrialSetup(base=sweep.base, where=sweep.where, sweep_dir=str(sweep_dir),
-                           cwd=os.getcwd(), cpus=res.cpus)
+                           cwd=os.getcwd(), cpus=res.cpus, html=sweep.spec.trial_html)
         slots = max(int(ray.cluster_resources().get("CPU", 1) // res.cpus), 1)
         concurrency = max_concurrent or sweep.spec.max_concurrent
         if concurrency is None and driver.tpe:  # TPE learns more from fewer trials at once

@@ -111,6 +111,11 @@ class SweepSpec(_Strict):
     resources_per_trial: TrialResources = Field(default_factory=TrialResources)
     max_concurrent: int | None = Field(None, ge=1, description="Trials at once; default: Ray's.")
     pbo_blocks: int = Field(16, ge=2, le=20, description="S blocks of the PBO split (even).")
+    trial_html: bool = Field(
+        False,
+        description="Draw each trial's report.html (seconds per trial); report.json is always "
+        "written and `tradewind report DIR` draws the HTML later.",
+    )
 
     @field_validator("overrides", "space")
     @classmethod

@@ -47,6 +47,7 @@ class TrialSetup:
     sweep_dir: str
     cwd: str
     cpus: float
+    html: bool = False
 
 
 def oos_bar_returns(exp: Experiment, result: ExperimentResult) -> pd.Series | None:
@@ -121,7 +122,8 @@ def run_trial(setup: TrialSetup, key: str, overrides: dict[str, Any]) -> dict[st
     """Run one trial into ``<sweep_dir>/trials/<key>`` and return its JSON summary.
 
     A leftover folder of an interrupted attempt is removed first. The registry is off
-    (the driver logs the sweep), the progress display too.
+    (the driver logs the sweep), the progress display too, and report.html unless the
+    sweep file sets ``trial_html``.
     """
     from tradewind.pipeline.experiment import run_experiment
 
@@ -130,7 +132,7 @@ def run_trial(setup: TrialSetup, key: str, overrides: dict[str, Any]) -> dict[st
     out = Path(setup.sweep_dir) / "trials" / key
     if out.exists():
         shutil.rmtree(out)
-    result = run_experiment(exp, out_dir=out, progress=False)
+    result = run_experiment(exp, out_dir=out, progress=False, html=setup.html)
     returns = oos_bar_returns(exp, result)
     returns_path = None
     if returns is not None:
