@@ -99,7 +99,7 @@ def test_importing_registry_does_not_import_mlflow() -> None:
 
 def test_log_run_records_params_metrics_tags_and_artifacts(two_runs) -> None:
     reg, good, bad = two_runs
-    client = reg._client
+    client = reg.client
     run = client.get_run(good.run_id)
     assert run.info.status == "FINISHED"
     assert run.data.params["model.hidden"] == "64"
@@ -130,7 +130,7 @@ def test_versions_registered_with_candidate_on_newest(two_runs) -> None:
     assert good.model_name == reg.model_name
     assert reg.alias_version("candidate") == "2"
     assert reg.alias_version("champion") is None
-    tags = reg._client.get_model_version(reg.model_name, "2").tags
+    tags = reg.client.get_model_version(reg.model_name, "2").tags
     assert tags["gate_passed"] == "false"
     assert tags["gate_failing"] == "mcc_ci_low,beats_baselines"
     assert [c["name"] for c in json.loads(tags["gate_checks"])] == [
@@ -157,7 +157,7 @@ def test_promote_passed_version_by_run_id(two_runs) -> None:
     assert (record.version, record.gate_passed, record.overridden) == ("1", True, False)
     assert record.previous_champion is None and record.override_reason is None
     assert reg.alias_version("champion") == "1"
-    tags = reg._client.get_model_version(reg.model_name, "1").tags
+    tags = reg.client.get_model_version(reg.model_name, "1").tags
     assert tags["promoted_by"] == "bob" and "override_reason" not in tags
 
 
@@ -167,7 +167,7 @@ def test_promote_override_records_reason_user_and_time(two_runs) -> None:
     record = reg.promote(bad.version, override_reason="shadow test on paper trading", user="alice")
     assert record.overridden and record.previous_champion == "1"
     assert reg.alias_version("champion") == "2"
-    tags = reg._client.get_model_version(reg.model_name, "2").tags
+    tags = reg.client.get_model_version(reg.model_name, "2").tags
     assert tags["override_reason"] == "shadow test on paper trading"
     assert tags["override_by"] == "alice"
     stamp = datetime.fromisoformat(tags["override_at"])
@@ -236,11 +236,11 @@ def test_failed_upload_marks_run_failed_and_registers_nothing(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(reg._client, "log_artifacts", broken)
+    monkeypatch.setattr(reg.client, "log_artifacts", broken)
     with pytest.raises(OSError, match="disk full"):
         _log(reg, tmp_path, "x", True)
-    exp = reg._client.get_experiment_by_name("exp-test")
-    runs = reg._client.search_runs([exp.experiment_id], order_by=["attributes.start_time DESC"],
+    exp = reg.client.get_experiment_by_name("exp-test")
+    runs = reg.client.search_runs([exp.experiment_id], order_by=["attributes.start_time DESC"],
                                    max_results=1)
     assert runs[0].info.status == "FAILED"
     assert reg.list_versions() == []

@@ -62,7 +62,7 @@ def test_run_registers_a_candidate_and_promote_refuses_then_records_override(
     assert registry.alias_version("champion") == "1"
     (row,) = registry.list_versions()
     assert row.overridden and row.gate_passed is False and "champion" in row.aliases
-    tags = registry._client.get_model_version(registry.model_name, "1").tags
+    tags = registry.client.get_model_version(registry.model_name, "1").tags
     assert tags["override_reason"] == reason
 
     assert _main(monkeypatch, "models", "list", "--config", str(config)) == 0

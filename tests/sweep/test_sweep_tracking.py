@@ -11,7 +11,7 @@ from tradewind.sweep.tracking import KEY_TAG, SweepTracker
 
 
 def _children(tracker: SweepTracker) -> list:
-    client = tracker.registry._client
+    client = tracker.registry.client
     experiment = client.get_experiment_by_name("demo")
     return [r for r in client.search_runs([experiment.experiment_id])
             if r.data.tags.get("mlflow.parentRunId") == tracker.parent_run_id]
@@ -25,7 +25,7 @@ def test_sync_logs_each_trial_once_and_replaces_half_logged_children(tmp_path: P
     b = fake_record("bbb", number=1, overrides={"lookback": 6, "model.hidden": [8]})
     tracker.log_trial(a, tmp_path)
     # a driver killed between create_run and the first log_batch leaves this behind
-    client = registry._client
+    client = registry.client
     experiment_id = client.get_experiment_by_name("demo").experiment_id
     client.create_run(experiment_id, tags={"mlflow.parentRunId": parent, KEY_TAG: "bbb"})
 

@@ -95,7 +95,9 @@ class Registry:
         return f"Registry({self.tracking_uri!r}, model_name={self.model_name!r})"
 
     @property
-    def _client(self) -> Any:
+    def client(self) -> Any:
+        """The ``mlflow.MlflowClient`` on this store (created on first use), for callers that
+        log more than a training run, e.g. a sweep's parent and child runs."""
         if self._client_ is None:
             mlflow = _mlflow()
             if self.embedded:
@@ -104,43 +106,47 @@ class Registry:
         return self._client_
 
     # ------------------------------------------------------------------ logging
-    def _experiment_id(self, name: str) -> str:
+    def experiment_id(self, name: str) -> str:
+        """The id of MLflow experiment ``name``, created (with this store's artifact folder)
+        when missing; safe when another process creates it at the same time."""
         from mlflow.exceptions import MlflowException
 
-        found = self._client.get_experiment_by_name(name)
+        found = self.client.get_experiment_by_name(name)
         if found is not None:
             return found.experiment_id
         location = (self.root / "artifacts").resolve().as_uri() if self.embedded else None
         try:
-            return self._client.create_experiment(name, artifact_location=location)
+            return self.client.create_experiment(name, artifact_location=location)
         except MlflowException as err:  # created meanwhile by another process
             if err.error_code != "RESOURCE_ALREADY_EXISTS":
                 raise
-            return self._client.get_experiment_by_name(name).experiment_id
+            return self.client.get_experiment_by_name(name).experiment_id
 
-    def _log_batches(self, run_id: str, params: dict[str, str], metrics: list[tuple[str, float, int]],
-                     tags: dict[str, str]) -> None:
+    def log_batches(self, run_id: str, params: dict[str, str], metrics: list[tuple[str, float, int]],
+                    tags: dict[str, str]) -> None:
+        """Log params, ``(key, value, step)`` metrics and tags to ``run_id`` in batches of
+        MLflow's size limits (100 params, 1,000 metrics per call)."""
         from mlflow.entities import Metric, Param, RunTag
 
         stamp = int(time.time() * 1000)
         param_list = [Param(k, v) for k, v in params.items()]
         metric_list = [Metric(k, v, stamp, s) for k, v, s in metrics]
         for i in range(0, len(param_list), 100):
-            self._client.log_batch(run_id, params=param_list[i:i + 100])
+            self.client.log_batch(run_id, params=param_list[i:i + 100])
         for i in range(0, len(metric_list), 1000):
-            self._client.log_batch(run_id, metrics=metric_list[i:i + 1000])
-        self._client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+            self.client.log_batch(run_id, metrics=metric_list[i:i + 1000])
+        self.client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
 
     def _ensure_model(self) -> None:
         from mlflow.exceptions import MlflowException
 
         try:
-            self._client.get_registered_model(self.model_name)
+            self.client.get_registered_model(self.model_name)
         except MlflowException as err:
             if err.error_code != "RESOURCE_DOES_NOT_EXIST":
                 raise
             try:
-                self._client.create_registered_model(
+                self.client.create_registered_model(
                     self.model_name, description="tradewind model bundles; see each version's gate tags")
             except MlflowException as again:
                 if again.error_code != "RESOURCE_ALREADY_EXISTS":
@@ -171,12 +177,12 @@ class Registry:
         metrics += [(key, val, 0) for key, val in oos_metric_rows(oos_metrics)]
         params_flat = {k: param_value(v) for k, v in flatten(params).items()}
 
-        client = self._client
-        run = client.create_run(self._experiment_id(experiment))
+        client = self.client
+        run = client.create_run(self.experiment_id(experiment))
         run_id, status = run.info.run_id, "FAILED"
         try:
             run_tags = {str(k): str(v) for k, v in (tags or {}).items()}
-            self._log_batches(run_id, params_flat, metrics, {**run_tags, **gate_tags})
+            self.log_batches(run_id, params_flat, metrics, {**run_tags, **gate_tags})
             client.log_dict(run_id, json.loads(json.dumps(gate, default=str)), _GATE_FILE)
             for path in sorted(Path(report_dir).iterdir()) if report_dir is not None else []:
                 if path.is_file():  # report.json/html; not subfolders such as the bundle
@@ -208,12 +214,12 @@ class Registry:
         ref = str(ref).strip()
         try:
             if ref.isdigit():
-                return self._client.get_model_version(self.model_name, ref)
-            aliases = self._client.get_registered_model(self.model_name).aliases
+                return self.client.get_model_version(self.model_name, ref)
+            aliases = self.client.get_registered_model(self.model_name).aliases
             if ref in aliases:
-                return self._client.get_model_version(self.model_name, str(aliases[ref]))
+                return self.client.get_model_version(self.model_name, str(aliases[ref]))
             if _RUN_ID.match(ref):
-                found = self._client.search_model_versions(
+                found = self.client.search_model_versions(
                     f"name='{self.model_name}' and run_id='{ref}'")
                 if found:
                     return max(found, key=lambda v: int(v.version))
@@ -230,7 +236,7 @@ class Registry:
         from mlflow.exceptions import MlflowException
 
         try:
-            return str(self._client.get_model_version_by_alias(self.model_name, alias).version)
+            return str(self.client.get_model_version_by_alias(self.model_name, alias).version)
         except MlflowException as err:
             if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
                 return None
@@ -241,7 +247,7 @@ class Registry:
         from mlflow.exceptions import MlflowException
 
         try:
-            model = self._client.get_registered_model(self.model_name)
+            model = self.client.get_registered_model(self.model_name)
         except MlflowException as err:
             if err.error_code == "RESOURCE_DOES_NOT_EXIST":
                 return None
@@ -257,7 +263,7 @@ class Registry:
         metrics: dict[str, float] = {}
         if mv.run_id:
             try:
-                metrics = self._client.get_run(mv.run_id).data.metrics
+                metrics = self.client.get_run(mv.run_id).data.metrics
             except MlflowException as err:
                 if err.error_code != "RESOURCE_DOES_NOT_EXIST":
                     raise
@@ -281,7 +287,7 @@ class Registry:
             return []
         versions, token = [], None
         while True:
-            page = self._client.search_model_versions(
+            page = self.client.search_model_versions(
                 f"name='{self.model_name}'", max_results=1000, page_token=token)
             versions.extend(page)
             token = page.token
@@ -295,7 +301,7 @@ class Registry:
         if version is None:
             return None
         aliases = self._aliases() or {}
-        return self._row(self._client.get_model_version(self.model_name, version), aliases)
+        return self._row(self.client.get_model_version(self.model_name, version), aliases)
 
     # ------------------------------------------------------------------ actions
     def promote(self, version_or_run: str, *, override_reason: str | None = None,
@@ -317,7 +323,7 @@ class Registry:
         reason = (override_reason or "").strip() or None
         if not passed and reason is None:
             raise GateRefused(refusal_message(self.model_name, version, mv.run_id, tags))
-        client = self._client
+        client = self.client
         if not passed:
             for key, val in (("override_reason", reason), ("override_by", who), ("override_at", now)):
                 client.set_model_version_tag(self.model_name, version, key, val)

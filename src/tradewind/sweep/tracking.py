@@ -67,7 +67,7 @@ class SweepTracker:
         """Open the parent run (reusing the earlier one when it exists); return its id."""
         from mlflow.exceptions import MlflowException
 
-        client = self.registry._client
+        client = self.registry.client
         if self.parent_run_id is not None:
             try:
                 run = client.get_run(self.parent_run_id)
@@ -77,7 +77,7 @@ class SweepTracker:
             except MlflowException as err:
                 if err.error_code != "RESOURCE_DOES_NOT_EXIST":
                     raise
-        experiment_id = self.registry._experiment_id(self.experiment)
+        experiment_id = self.registry.experiment_id(self.experiment)
         run = client.create_run(experiment_id, run_name=name, tags={**tags, SWEEP_TAG: name})
         self.parent_run_id = run.info.run_id
         self._logged = {}
@@ -90,7 +90,7 @@ class SweepTracker:
         that :meth:`sync` logs its trial again and every trial has exactly one child.
         """
         if self._logged is None:
-            client = self.registry._client
+            client = self.registry.client
             experiment_id = client.get_run(self._parent()).info.experiment_id
             found: dict[str, str] = {}
             token = None
@@ -123,7 +123,7 @@ class SweepTracker:
         logged = self.logged()
         if record.key in logged:
             return logged[record.key]
-        client = self.registry._client
+        client = self.registry.client
         parent = self._parent()
         experiment_id = client.get_run(parent).info.experiment_id
         run = client.create_run(
@@ -139,7 +139,7 @@ class SweepTracker:
             metrics.append(("gate_passed", 1.0 if record.gate_passed else 0.0, 0))
             tags = {"gate_passed": str(record.gate_passed).lower(),
                     "gate_failing": ",".join(record.gate_failing)}
-            self.registry._log_batches(run_id, params, metrics, tags)
+            self.registry.log_batches(run_id, params, metrics, tags)
             report = sweep_dir / record.report
             if report.is_file():
                 client.log_artifact(run_id, str(report), "report")
@@ -159,10 +159,10 @@ class SweepTracker:
     def finish(self, metrics: Mapping[str, float | None], tags: Mapping[str, str],
                artifacts: Iterable[Path], *, complete: bool) -> None:
         """Log the sweep's summary on the parent and close it (FINISHED or KILLED)."""
-        client = self.registry._client
+        client = self.registry.client
         parent = self._parent()
         rows = [(k, float(v), 0) for k, v in metrics.items() if v is not None]
-        self.registry._log_batches(parent, {}, rows, {k: str(v) for k, v in tags.items()})
+        self.registry.log_batches(parent, {}, rows, {k: str(v) for k, v in tags.items()})
         for path in artifacts:
             if Path(path).is_file():
                 client.log_artifact(parent, str(path))
