@@ -5,13 +5,18 @@ Shared by tests/signals and tests/live (loaded by path from their conftest files
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from tradewind import __version__
 from tradewind.artifacts.bundle import Bundle, BundleManifest, data_fingerprint
 from tradewind.calibration import TemperatureScaler
+from tradewind.data import load
 from tradewind.dataset import Normalizer
 from tradewind.features import FeatureSpec, compute, warmup_bars
 from tradewind.labels import LabelSpec
@@ -56,3 +61,28 @@ def build_bundle(candles: pd.DataFrame, *, seed: int = 0, kind: str = "direction
     calibrator.temperature_ = max(spread, 1e-6) / 1.5
     bundle.manifest.calibration = calibrator.to_dict()
     return bundle
+
+
+def market_fixtures(bars: int) -> tuple[Any, Any, Any]:
+    """Session fixtures ``candles`` (a planted synthetic market of ``bars`` hourly bars),
+    ``make_bundle`` (seed, kind, name → an untrained bundle on it) and ``bundle``.
+
+    A conftest binds them by name: ``candles, make_bundle, bundle = market_fixtures(260)``.
+    """
+
+    @pytest.fixture(scope="session")
+    def candles() -> pd.DataFrame:
+        return load(f"synthetic:planted?bars={bars}&seed=3&timeframe=1h")
+
+    @pytest.fixture(scope="session")
+    def make_bundle(candles: pd.DataFrame) -> Callable[..., Bundle]:
+        def make(seed: int = 0, kind: str = "direction", name: str = "unit") -> Bundle:
+            return build_bundle(candles, seed=seed, kind=kind, name=name)
+
+        return make
+
+    @pytest.fixture(scope="session")
+    def bundle(make_bundle: Callable[..., Bundle]) -> Bundle:
+        return make_bundle()
+
+    return candles, make_bundle, bundle
