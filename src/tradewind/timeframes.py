@@ -17,11 +17,14 @@ __all__ = [
     "infer_timeframe",
     "timeframe_seconds",
     "timeframe_to_offset",
+    "trading_days_per_year",
 ]
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PATTERN = re.compile(r"^(\d+)([smhdw])$")
 _SECONDS_PER_YEAR = 365.25 * 86400
+WEEKDAYS_PER_YEAR = 365.25 * 5 / 7
+_WEEKEND_SHARE_CLOSED = 0.10  # a market open all week has 2/7 (29 %) of its bars at weekends
 
 
 def timeframe_seconds(timeframe: str) -> int:
@@ -69,13 +72,27 @@ def infer_timeframe(index: pd.DatetimeIndex) -> str | None:
 def bars_per_year(timeframe: str, *, trading_days: float | None = None) -> float:
     """How many bars of this timeframe fit in a year, for annualising returns.
 
-    Crypto trades around the clock (365.25 days). Pass ``trading_days=252`` for
-    markets that close on weekends; bars per day then count the session as 24h
-    for intraday FX (which trades ~24h on weekdays) and 1 for daily bars.
+    Crypto trades around the clock (365.25 days). Pass ``trading_days`` (252, or
+    :data:`WEEKDAYS_PER_YEAR`) for markets that close at weekends; bars per day then count
+    the session as 24h for intraday FX (which trades ~24h on weekdays) and 1 for daily
+    bars. Weekly and longer bars are calendar bars either way.
     """
     seconds = timeframe_seconds(timeframe)
-    if trading_days is None:
+    if trading_days is None or seconds >= 7 * 86400:
         return _SECONDS_PER_YEAR / seconds
-    if seconds >= 86400:
-        return trading_days * 86400 / seconds
     return trading_days * 86400 / seconds
+
+
+def trading_days_per_year(index: pd.DatetimeIndex) -> float | None:
+    """Days a year the market of these candles trades, for :func:`bars_per_year`.
+
+    None (around the clock, as crypto) unless fewer than 10 % of the bars fall on a
+    Saturday or Sunday over at least two weeks: then the market closes at weekends (FX,
+    gold, stocks; FX's Sunday-evening open leaves about 2 % there) and a year has
+    365.25 · 5/7 ≈ 260.9 weekdays. Without this, hourly EUR/USD Sharpe ratios would be
+    annualised over 8,766 bars a year instead of about 6,260, and overstated by 18 %.
+    """
+    if len(index) < 2 or index[-1] - index[0] < pd.Timedelta(days=14):
+        return None
+    weekend = float(np.mean(np.asarray(index.day_of_week) >= 5))
+    return WEEKDAYS_PER_YEAR if weekend < _WEEKEND_SHARE_CLOSED else None

@@ -16,10 +16,13 @@ from tradewind.backtest import (
     BacktestConfig,
     BacktestResult,
     SignalArrays,
+    backtest_probabilities,
     compute_stats,
     deflated_sharpe_ratio,
     run_backtest,
 )
+from tradewind.labels import ExitSpec
+from tradewind.timeframes import bars_per_year, trading_days_per_year
 
 
 def _result() -> BacktestResult:
@@ -123,3 +126,33 @@ def test_bootstrap_interval_brackets_the_sharpe_and_is_seeded():
     assert 0.0 <= a.deflated_sharpe <= 1.0
     assert a.n_trades == len(res.trades) > 100
     assert 0.9 < a.exposure <= 1.0
+
+
+def test_markets_closed_at_weekends_are_annualised_over_weekdays():
+    hours = pd.date_range("2024-01-01", periods=24 * 7 * 8, freq="1h", tz="UTC")
+    weekdays = hours[hours.day_of_week < 5]
+    fx = weekdays.append(hours[(hours.day_of_week == 6) & (hours.hour >= 22)]).sort_values()
+    assert trading_days_per_year(hours) is None  # around the clock: crypto
+    assert trading_days_per_year(weekdays) == pytest.approx(365.25 * 5 / 7)
+    assert trading_days_per_year(fx) == pytest.approx(365.25 * 5 / 7)  # Sunday-evening open
+    assert trading_days_per_year(weekdays[:24 * 5]) is None  # one week says too little
+    weekly = pd.date_range("2020-01-06", periods=100, freq="7D", tz="UTC")  # Mondays
+    assert bars_per_year("1w", trading_days=trading_days_per_year(weekly)) == pytest.approx(
+        365.25 / 7)
+    assert bars_per_year("1h", trading_days=trading_days_per_year(fx)) == pytest.approx(
+        365.25 * 5 / 7 * 24)
+
+
+def test_the_backtest_annualises_a_weekday_market_over_weekdays():
+    candles = random_candles(24 * 7 * 8, seed=4)
+    closed = candles[candles.index.day_of_week < 5]  # no weekend bars: FX, gold
+    proba = np.tile([0.4, 0.6], (len(closed), 1))
+    proba[::3] = [0.9, 0.1]
+    exits = ExitSpec(take_profit=3.0, stop_loss=2.0)
+    result, stats = backtest_probabilities(closed, proba, ["DOWN", "UP"], exits, horizon=4,
+                                           timeframe="1h", start=20)
+    around_the_clock = compute_stats(result, "1h", n_boot=50)
+    assert stats.bars_per_year == pytest.approx(365.25 * 5 / 7 * 24)
+    assert around_the_clock.bars_per_year == pytest.approx(8766.0)
+    assert stats.n_trades > 10
+    assert stats.sharpe == pytest.approx(around_the_clock.sharpe * math.sqrt(5 / 7))

@@ -16,6 +16,7 @@ from tradewind.backtest.signals_arrays import SignalConfig, signals_from_probabi
 from tradewind.backtest.stats import BacktestStats, compute_stats
 from tradewind.exceptions import DataError
 from tradewind.labels import ExitSpec, LabelSpec
+from tradewind.timeframes import trading_days_per_year
 
 __all__ = ["backtest_probabilities", "default_exits"]
 
@@ -42,7 +43,8 @@ def backtest_probabilities(
     """Simulate ``proba`` [T, C] (NaN rows = no prediction, stay flat) from row ``start`` on.
 
     Rows before ``start`` only warm up the exits' ATR; equity, buy-and-hold and every
-    statistic cover ``candles[start:]``.
+    statistic cover ``candles[start:]``. Ratios are annualised over the weekdays when the
+    candles show a market closed at weekends (:func:`trading_days_per_year`).
     """
     if not 0 <= start < len(candles) - 1:
         raise DataError(f"backtest start row {start} leaves no bars to trade in {len(candles)} candles")
@@ -50,4 +52,5 @@ def backtest_probabilities(
         proba, classes, candles, exits, horizon=horizon, config=signal
     )
     result = run_backtest(candles.iloc[start:], signals.from_row(start), config)
-    return result, compute_stats(result, timeframe, seed=seed)
+    days = trading_days_per_year(candles.index)
+    return result, compute_stats(result, timeframe, trading_days=days, seed=seed)

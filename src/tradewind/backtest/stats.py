@@ -2,7 +2,8 @@
 
 Bar returns are ``r_i = E_i / E_{i-1} − 1`` over the T bars, with ``E_{-1}`` the initial
 equity. Annualisation uses ``bars_per_year(timeframe)`` (crypto: 365.25 days a year; pass
-``trading_days=252`` for markets that close). Sharpe is ``mean(r) / std(r, ddof=1) ·
+``trading_days`` for markets that close at weekends, as ``backtest_probabilities`` does when
+the candles show it). Sharpe is ``mean(r) / std(r, ddof=1) ·
 sqrt(bars_per_year)``; Sortino uses the downside deviation ``sqrt(mean(min(r, 0)²))``.
 The Sharpe interval is a moving-block bootstrap (blocks of ``round(T^(1/3))`` bars, starts
 drawn uniformly, the resampled series cut to T bars). The deflated Sharpe ratio (Bailey &

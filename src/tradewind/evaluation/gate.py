@@ -428,7 +428,7 @@ def _sharpe_check(threshold: float, ev: GateEvidence) -> GateCheck:
         threshold,
         ok,
         f"backtest Sharpe lower bound after costs {ev.sharpe_lower:+.2f} must exceed "
-        f"{threshold:+.2f}" + ("." if ok else " - the costs eat whatever edge there is."),
+        f"{threshold:+.2f}" + ("." if ok else ": no profit after fees and slippage is shown."),
     )
 
 
