@@ -89,6 +89,10 @@ def _local_cpus() -> int:
     return os.cpu_count() or 1
 
 
+def _is_client(address: str | None) -> bool:
+    return bool(address) and str(address).startswith("ray://")
+
+
 @contextlib.contextmanager
 def ray_session(address: str | None, sweep_dir: Path) -> Iterator[Path]:
     """Connect to Ray for the sweep; yield a scratch folder for Tune.
@@ -111,7 +115,14 @@ def ray_session(address: str | None, sweep_dir: Path) -> Iterator[Path]:
         if not ray.is_initialized():
             common = {"logging_level": logging.WARNING, "log_to_driver": False}
             if address:
-                ray.init(address=address, **common)
+                try:
+                    ray.init(address=address, **common)
+                except ConnectionError as err:
+                    raise ConfigError(
+                        f"cannot reach the Ray cluster at {address}: {err}. Clusters of Ray "
+                        ">= 2.59 may require token authentication: set RAY_AUTH_MODE=token "
+                        "(the token comes from RAY_AUTH_TOKEN or ~/.ray/auth_token)"
+                    ) from err
             else:
                 ray.init(num_cpus=_local_cpus(), include_dashboard=False,
                          _temp_dir=str(scratch / "ray"), **common)
@@ -280,16 +291,23 @@ def run_sweep(
         if tracker is not None:
             tracker.sync(ledger.records().values(), sweep_dir)
         driver = SweepDriver(sweep, ledger, grid=grid, tracker=tracker, progress=progress)
-        before = len(driver.finished)
+        before, finished_keys = len(driver.finished), set(driver.finished)
         console.print(f"sweep {sweep.name} ({sweep.spec.search.method}): {before} finished, "
                       f"{driver.to_run} to run, in {sweep_dir}", highlight=False)
         if driver.to_run:
             _execute(driver, sweep, sweep_dir, address, max_concurrent)
         records = ledger.records()
+        # Count from the sweep directory, not the driver: under Ray Client (ray://) Tune runs
+        # its loop, and with it a copy of the driver, on the cluster's head node.
+        ran = len(set(records) - finished_keys)
+        failed = dict(driver.failed)
+        if _is_client(address):
+            failed = {key: str(body.get("error", "")) for key, body in ledger.failures().items()
+                      if key not in records}
         board = build_leaderboard(sweep.name, records.values(), sweep_dir,
                                   n_blocks=sweep.spec.pbo_blocks)
         json_path, csv_path = write_leaderboard(board, sweep_dir)
-        left = driver.to_run - driver.done
+        left = max(driver.to_run - ran, 0)
         if tracker is not None:
             tracker.sync(records.values(), sweep_dir)
             winner = board.winner
@@ -304,8 +322,8 @@ def run_sweep(
             )
     return SweepResult(
         sweep_dir=sweep_dir, leaderboard=board, leaderboard_json=json_path,
-        leaderboard_csv=csv_path, finished_before=before, ran=driver.done,
-        failed=dict(driver.failed), complete=left == 0,
+        leaderboard_csv=csv_path, finished_before=before, ran=ran,
+        failed=failed, complete=left == 0,
         mlflow_parent_run_id=None if tracker is None else tracker.parent_run_id,
         tracking_uri=None if tracker is None else tracker.tracking_uri,
     )
