@@ -40,10 +40,21 @@ function toTensor(name, nested, rank) {
     probe = probe[0];
   }
   if (dims.length !== rank) fail(`"${name}" must have ${rank - 1} or ${rank} nested levels`);
-  const flat = Float32Array.from(batch.flat(rank));
+  const values = batch.flat(rank);
   const expected = dims.reduce((a, b) => a * b, 1);
-  if (flat.length !== expected) fail(`"${name}" is ragged: rows of different lengths`);
-  return new ort.Tensor("float32", flat, dims);
+  if (values.length !== expected) fail(`"${name}" is ragged: rows of different lengths`);
+  // Float32Array.from would turn null into 0 and a string into NaN without a word.
+  const bad = values.findIndex((v) => typeof v !== "number" || !Number.isFinite(v));
+  if (bad >= 0) {
+    const at = [];
+    for (let i = dims.length - 1, rest = bad; i >= 0; i -= 1) {
+      at.unshift(rest % dims[i]);
+      rest = Math.floor(rest / dims[i]);
+    }
+    fail(`"${name}"${at.map((i) => `[${i}]`).join("")} is ${JSON.stringify(values[bad])}: ` +
+      "every value must be a finite number (the graph cannot refuse a missing feature)");
+  }
+  return new ort.Tensor("float32", Float32Array.from(values), dims);
 }
 
 function rows(tensor) {

@@ -82,3 +82,10 @@ def test_node_client_single_window_and_usage_error(tmp_path: Path) -> None:
     usage = subprocess.run([node, str(CLIENT / "predict.mjs"), model],
                            capture_output=True, text=True, check=False, timeout=60)
     assert usage.returncode == 2 and "usage" in usage.stderr
+    window_path.write_text(json.dumps({"features": [[*single[0][:-1], None], *single[1:].tolist()]}),
+                           encoding="utf-8")
+    missing = subprocess.run([node, str(CLIENT / "predict.mjs"), model, str(window_path)],
+                             capture_output=True, text=True, check=False, timeout=60)
+    last = single.shape[1] - 1
+    assert missing.returncode == 2, missing.stdout
+    assert f'"features"[0][0][{last}] is null' in missing.stderr
