@@ -100,11 +100,34 @@ def _baseline_sections(
     return out
 
 
-def _diagnostics_section(diagnostics: Diagnostics) -> DiagnosticsSection:
+FLAT_TEMPERATURE = 100.0  # |logit| <= 20 becomes <= 0.2: probabilities within ~5 % of 1/C
+
+
+def flat_calibration_finding(temperatures: list[float | None]) -> Finding | None:
+    """A finding for folds whose fitted temperature flattened the probabilities to ~1/C.
+
+    Temperature scaling does that when the model's confidence carries no information on
+    the fold's validation rows (NLL keeps falling as T grows, up to the search bound).
+    Argmax, and so MCC, is unchanged; the probabilities, and any threshold on them, are not.
+    """
+    flat = [i for i, t in enumerate(temperatures) if t is not None and t > FLAT_TEMPERATURE]
+    if not flat:
+        return None
+    highest = max(temperatures[i] or 0.0 for i in flat)
+    return Finding(
+        level="warning", code="flat_calibration",
+        message=f"fold(s) {flat}: calibration set the temperature up to {highest:.3g}, so the "
+                "model's probabilities there are flattened to about 1/C: on those folds' "
+                "validation rows its confidence carried no information.",
+    )
+
+
+def _diagnostics_section(diagnostics: Diagnostics, folds: list[FoldResult]) -> DiagnosticsSection:
     values = diagnostics.to_dict()
     values.pop("findings", None)
     findings = [Finding(level="warning", code="diagnostic", message=m) for m in diagnostics.findings]
-    return DiagnosticsSection(values=values, findings=findings)
+    flat = flat_calibration_finding([f.temperature for f in folds])
+    return DiagnosticsSection(values=values, findings=findings if flat is None else [*findings, flat])
 
 
 def _gate_section(verdict: GateVerdict) -> GateVerdictSection:
@@ -202,7 +225,7 @@ def build_report(
         ),
         oos=_oos_section(metrics, boot),
         baselines=_baseline_sections(baseline_metrics, boot),
-        diagnostics=_diagnostics_section(diagnostics),
+        diagnostics=_diagnostics_section(diagnostics, folds),
         gate=_gate_section(verdict),
         folds=[_fold_section(prep, f, classes) for f in folds],
         calibration=Calibration(
