@@ -83,6 +83,20 @@ def test_no_html_run_is_drawn_later_by_tradewind_report(
     assert _main(monkeypatch, "report", str(out / "nowhere")) != 0
 
 
+def test_gate_judges_a_finished_run_again_without_touching_it(
+    refused_run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    _config, out = refused_run
+    before = (out / "report.json").read_bytes()
+    capsys.readouterr()
+    assert _main(monkeypatch, "gate", str(out), "--set", "gate.max_ece=0.0001") == 0
+    printed = capsys.readouterr().out
+    assert "gate.max_ece=0.0001" in printed and "REFUSED" in printed
+    assert "recorded verdict of the run: REFUSED" in printed and "for reading only" in printed
+    assert (out / "report.json").read_bytes() == before
+    assert _main(monkeypatch, "gate", str(out), "--set", "model.hidden_size=4") == 2
+
+
 def test_exported_bundle_has_model_and_scalers(
     refused_run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

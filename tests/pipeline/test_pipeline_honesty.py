@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from pipeline_helpers import oracle_mcc, small_experiment
 
+from tradewind.exceptions import ConfigError
 from tradewind.pipeline.experiment import run_experiment
+from tradewind.pipeline.rejudge import rejudge
 from tradewind.report import SECTION_IDS
 
 PLANTED = "synthetic:planted?bars=12000&seed=1&timeframe=1h"
@@ -60,6 +62,25 @@ def test_report_files_have_the_documented_keys_and_every_section(planted) -> Non
     html = (out / "report.html").read_text()
     for section in (*SECTION_IDS, "backtest"):
         assert f'<section id="{section}">' in html, section
+
+
+def test_the_report_holds_all_the_gate_reads(planted) -> None:
+    """Judged again from report.json alone, the run gets the verdict it recorded."""
+    _, out = planted
+    recorded = json.loads((out / "report.json").read_text())["gate"]
+    again = rejudge(out)
+    assert again.recorded_passed is True and again.verdict.passed is True
+    checks = [c.to_dict() for c in again.verdict.checks]
+    assert [c["name"] for c in checks] == [c["name"] for c in recorded["checks"]]
+    for mine, theirs in zip(checks, recorded["checks"], strict=True):
+        assert mine["passed"] == theirs["passed"] and mine["detail"] == theirs["detail"]
+        assert mine["value"] == pytest.approx(theirs["value"]), mine["name"]
+    strict = rejudge(out, ["gate.max_ece=0.0001", "gate.min_oos_rows=1000000"])
+    assert [c.name for c in strict.verdict.failing()] == ["oos_rows", "ece"]
+    with pytest.raises(ConfigError, match="only gate"):
+        rejudge(out, ["training.epochs=3"])
+    with pytest.raises(ConfigError, match="max_ec"):
+        rejudge(out, ["gate.max_ec=0.1"])
 
 
 def test_bundle_reloads_and_predicts_what_the_run_saw(planted) -> None:

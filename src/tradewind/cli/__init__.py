@@ -39,6 +39,9 @@ app.command("run", help="Run a walk-forward experiment: metrics with intervals, 
     run_cmds.run
 )
 app.command("report", help="Draw report.html from a run's report.json.")(run_cmds.report_html)
+app.command("gate", help="Judge a finished run's evidence again under a changed gate (--set gate.*).")(
+    run_cmds.gate
+)
 app.command("promote", help="Move the registry alias 'champion' to a version whose gate passed.")(
     models_cmds.promote
 )

@@ -9,7 +9,7 @@ import typer
 
 from tradewind.cli.common import SetOption, console, table
 
-__all__ = ["presets_list", "report_html", "run"]
+__all__ = ["gate", "presets_list", "report_html", "run"]
 
 presets_app = typer.Typer(no_args_is_help=True)
 
@@ -44,15 +44,7 @@ def run(
         f"Out of sample: {oos['n_rows']:,} rows (95 % block-bootstrap intervals)",
         ["predictor", "MCC", "MCC 95% CI", "accuracy", "model − baseline MCC CI"], rows,
     ))
-    checks = [(c["name"], _fmt(c["value"]), _fmt(c["threshold"]), "pass" if c["passed"] else "FAIL")
-              for c in report.gate["checks"]]
-    console.print(table("Promotion gate", ["check", "value", "threshold", "result"], checks))
-    if result.gate_passed:
-        console.print("gate: [bold green]PASSED[/]: every check holds out of sample")
-    else:
-        console.print("gate: [bold red]REFUSED[/]")
-        for check in report.gate.failing:
-            console.print(f"  - {check.name}: {check.detail}", highlight=False)
+    _print_gate("Promotion gate", [c.model_dump() for c in report.gate.checks])
     console.print(f"bundle: {result.bundle_path}")
     if result.registry:
         reg = result.registry
@@ -68,6 +60,35 @@ def report_html(
     from tradewind.report import render_report_html
 
     console.print(f"report: {render_report_html(path).resolve()}")
+
+
+def _print_gate(title: str, checks: list[dict]) -> None:
+    """The gate table, the verdict, and why each failing check failed."""
+    rows = [(c["name"], _fmt(c["value"]), _fmt(c["threshold"]), "pass" if c["passed"] else "FAIL")
+            for c in checks]
+    console.print(table(title, ["check", "value", "threshold", "result"], rows))
+    failing = [c for c in checks if not c["passed"]]
+    if not failing:
+        console.print("gate: [bold green]PASSED[/]: every check holds out of sample")
+        return
+    console.print("gate: [bold red]REFUSED[/]")
+    for check in failing:
+        console.print(f"  - {check['name']}: {check['detail']}", highlight=False)
+
+
+def gate(
+    report: Annotated[Path, typer.Argument(help="A run's report.json, or its directory.")],
+    set_: SetOption = None,
+) -> None:
+    """Judge a finished run's evidence again under its gate with --set gate.* changes."""
+    from tradewind.pipeline.rejudge import rejudge
+
+    judged = rejudge(report, set_ or [])
+    changes = ", ".join(f"{k}={v!r}" for k, v in judged.overrides.items()) or "no changes"
+    recorded = "PASSED" if judged.recorded_passed else "REFUSED"
+    _print_gate(f"Gate of {report} ({changes})", [c.to_dict() for c in judged.verdict.checks])
+    console.print(f"recorded verdict of the run: {recorded}. This verdict is for reading only: "
+                  "promotion goes by the verdict stored in the bundle.", highlight=False)
 
 
 def _ci(pair: list[float] | tuple[float, float] | None) -> str:
