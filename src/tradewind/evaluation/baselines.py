@@ -21,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from tradewind.exceptions import ConfigError, DataError, LeakageError, SchemaMismatchError
 
-__all__ = ["BASELINES", "lagged_features", "run_baselines"]
+__all__ = ["BASELINES", "lagged_features", "run_baselines", "thread_budget"]
 
 BASELINES: tuple[str, ...] = ("majority", "persistence", "logistic", "lightgbm")
 _HIT_RATE_FLOOR = 1e-3  # persistence's class keeps probability > 1/C by at least this
@@ -146,6 +146,17 @@ def _check_folds(
     return out
 
 
+def thread_budget() -> int:
+    """Threads the calling thread may use: its torch thread count.
+
+    ``tradewind run`` leaves torch's default (the cores); a sweep trial sets its Ray slot's
+    CPUs. LightGBM with more OpenMP threads than that ran 15x slower in a one-CPU slot.
+    """
+    import torch
+
+    return max(1, torch.get_num_threads())
+
+
 def run_baselines(
     X_last: np.ndarray,
     last_return: np.ndarray,
@@ -156,7 +167,7 @@ def run_baselines(
     lags: Sequence[int] = (1, 2, 3),
     include: Sequence[str] = BASELINES,
     seed: int = 0,
-    n_threads: int = 2,
+    n_threads: int | None = None,
     fitted: dict[str, list[Any]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Out-of-sample probabilities of each baseline on the concatenated test rows.
@@ -179,8 +190,8 @@ def run_baselines(
     include:
         Which of :data:`BASELINES` to run.
     seed, n_threads:
-        LightGBM's random seed and thread count (use 1 on a machine that is already busy:
-        OpenMP threads competing for cores slow LightGBM down several times).
+        LightGBM's random seed and thread count; None: :func:`thread_budget` (OpenMP
+        threads competing for cores slow LightGBM down many times).
     fitted:
         When given, each learned baseline's fitted model per fold (None where a fold's
         training rows hold one class) is appended to ``fitted[name]``, e.g. for TreeSHAP
@@ -195,6 +206,8 @@ def run_baselines(
     unknown = sorted(set(include) - set(BASELINES))
     if unknown:
         raise ConfigError(f"unknown baselines {unknown}; choose from {list(BASELINES)}.")
+    if n_threads is None:
+        n_threads = thread_budget()
     if n_classes < 2 or n_threads < 1:
         raise ConfigError(f"need n_classes >= 2 and n_threads >= 1; got {n_classes}, {n_threads}.")
     if any(int(lag) < 1 for lag in lags):

@@ -197,6 +197,8 @@ def val_mcc(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from tradewind.evaluation.baselines import thread_budget
+
     assert part.X is not None
     gap = max(horizon, purge)
     idx = np.arange(len(y))
@@ -217,7 +219,7 @@ def val_mcc(
             subsample=0.8,
             subsample_freq=1,
             colsample_bytree=0.8,
-            num_threads=2,
+            num_threads=thread_budget(),
             random_state=seed,
             verbose=-1,
         )

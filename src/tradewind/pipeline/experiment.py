@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from rich.console import Console
 
 from tradewind.calibration import ece, softmax
@@ -130,9 +129,6 @@ def run_experiment(
         prep.X, prep.last_return, prep.y, baseline_folds, len(prep.classes),
         lags=tuple(exp.baselines.lags), include=tuple(exp.baselines.include), seed=exp.seed,
         fitted=fitted,
-        # LightGBM keeps to this thread's torch budget: with two OpenMP threads in a sweep
-        # trial's one-CPU slot, its boosting ran 15x slower.
-        n_threads=max(1, torch.get_num_threads()),
     )
     oos = _collect(prep, folds, baselines)
     classes = list(prep.classes)
