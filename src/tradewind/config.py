@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tradewind.backtest import SignalConfig, default_exits
+from tradewind.backtest import BacktestConfig
 from tradewind.calibration import CalibrationSpec
 from tradewind.data import DataPolicy
 from tradewind.dataset import NormalizerSpec, SplitSpec
@@ -24,6 +24,7 @@ from tradewind.exceptions import ConfigError
 from tradewind.features import FeatureSpec
 from tradewind.labels import ExitSpec, LabelSpec
 from tradewind.models import LSTMSpec, ModelSpec
+from tradewind.policy import PolicySpec, default_exits
 from tradewind.training import TrainSpec
 
 __all__ = [
@@ -84,12 +85,13 @@ class BacktestSpec(_Strict):
 
     ``exits`` defaults to the labels' exits (triple-barrier), else a take-profit of 3 ATR
     and a stop of 2 ATR held at most the label horizon: the trade a direction label over
-    ``horizon`` bars describes, with a protective stop.
+    ``horizon`` bars describes, with a protective stop. It is the ``labels`` exit of the
+    policy search and the exit of every-signal trading. How probabilities become trades is
+    the ``policy:`` section.
     """
 
     enabled: bool = True
     exits: ExitSpec | None = None
-    signal: SignalConfig = Field(default_factory=SignalConfig)
     fee_bps: float = Field(5.0, ge=0, description="Fee per side, basis points of notional.")
     slippage_bps: float = Field(2.0, ge=0, description="Slippage per fill, basis points.")
     initial_equity: float = Field(10_000.0, gt=0)
@@ -97,6 +99,11 @@ class BacktestSpec(_Strict):
     def exit_spec(self, labels: LabelSpec) -> ExitSpec:
         """The exits to simulate (see the class docstring for the default)."""
         return self.exits if self.exits is not None else default_exits(labels)
+
+    def costs(self) -> BacktestConfig:
+        """The engine settings: costs and starting equity."""
+        return BacktestConfig(initial_equity=self.initial_equity, fee_bps=self.fee_bps,
+                              slippage_bps=self.slippage_bps)
 
 
 class ExportSpec(_Strict):
@@ -162,6 +169,7 @@ class Experiment(_Strict):
     bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
     gate: GateSpec = Field(default_factory=GateSpec)
     backtest: BacktestSpec = Field(default_factory=BacktestSpec)
+    policy: PolicySpec = Field(default_factory=PolicySpec)
     export: ExportSpec = Field(default_factory=ExportSpec)
     importance: ImportanceSpec = Field(default_factory=ImportanceSpec)
     registry: RegistrySpec = Field(default_factory=RegistrySpec)

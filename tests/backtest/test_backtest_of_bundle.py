@@ -52,7 +52,7 @@ def test_cli_writes_equity_trades_chart_and_stats(candles: pd.DataFrame, tmp_pat
     path = save_bundle(tmp_path / "bundle", bundle.model, bundle.manifest)
     out = tmp_path / "bt"
     result = CliRunner().invoke(app, ["backtest", str(path), "--data", SOURCE, "--out", str(out),
-                                      "--set", "fee_bps=10", "--set", "signal.threshold=0.5"])
+                                      "--set", "fee_bps=10", "--set", "policy.threshold=0.5"])
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {
         "equity.parquet", "trades.parquet", "trades.csv", "equity.png", "stats.json"}

@@ -9,7 +9,6 @@ from backtest_helpers import make_candles, random_candles
 from tradewind.backtest import (
     BacktestConfig,
     SignalArrays,
-    SignalConfig,
     backtest_probabilities,
     compute_stats,
     run_backtest,
@@ -17,6 +16,7 @@ from tradewind.backtest import (
 )
 from tradewind.exceptions import DataError
 from tradewind.labels import ExitSpec, barrier_levels
+from tradewind.policy import TradePolicy
 
 NAN = np.nan
 FLAT = (100.0, 101.0, 99.0, 100.0)
@@ -206,8 +206,8 @@ def test_signals_from_probabilities_build_the_ladder_in_the_exit_unit():
     exits = ExitSpec(take_profit=3.0, stop_loss=2.0, unit="atr", atr_period=5, max_holding=8)
     proba = np.tile([0.3, 0.7], (len(candles), 1))
     proba[1::2] = [0.8, 0.2]
-    cfg = SignalConfig(take_profit_ladder=[1.0, 2.0, 3.0])
-    sig = signals_from_probabilities(proba, ("DOWN", "UP"), candles, exits, horizon=4, config=cfg)
+    cfg = TradePolicy(exits=exits, max_holding=8, take_profit_ladder=[1.0, 2.0, 3.0])
+    sig = signals_from_probabilities(proba, ("DOWN", "UP"), candles, cfg)
     np.testing.assert_allclose(sig.partial_fractions, [1 / 3] * 3)
     for k, m in enumerate((1.0, 2.0, 3.0)):
         spec = exits.model_copy(update={"take_profit": m})
@@ -217,18 +217,19 @@ def test_signals_from_probabilities_build_the_ladder_in_the_exit_unit():
         np.testing.assert_array_equal(sig.partial_take_profit[:, k], want)
     np.testing.assert_array_equal(sig.take_profit, sig.partial_take_profit[:, -1])
     assert (sig.direction[6:-1] != 0).all()
-    kelly = SignalConfig(take_profit_ladder=[1.0, 3.0], partial_fractions=[0.5, 0.5], sizing="kelly",
+    kelly = TradePolicy(exits=exits, max_holding=8, take_profit_ladder=[1.0, 3.0],
+                        partial_fractions=[0.5, 0.5], sizing="kelly",
                          kelly_multiplier=1.0, cap=1.0)
-    sig = signals_from_probabilities(proba, ("DOWN", "UP"), candles, exits, horizon=4, config=kelly)
+    sig = signals_from_probabilities(proba, ("DOWN", "UP"), candles, kelly)
     # b = (0.5·1 + 0.5·3) / 2 = 1: f = 0.7·1 − 0.3 = 0.4 for the UP rows
     assert sig.size[6] == pytest.approx(0.4)
     result, stats = backtest_probabilities(
-        candles, proba, ("DOWN", "UP"), exits, horizon=4, timeframe="1h", start=10, signal=cfg
+        candles, proba, ("DOWN", "UP"), cfg, timeframe="1h", start=10
     )
     assert stats.n_trades == len(result.trades) > 0
     with pytest.raises(ValueError, match="strictly ascending"):
-        SignalConfig(take_profit_ladder=[2.0, 1.0])
+        TradePolicy(exits=exits, take_profit_ladder=[2.0, 1.0])
     with pytest.raises(ValueError, match="sum to 1"):
-        SignalConfig(take_profit_ladder=[1.0, 2.0], partial_fractions=[0.5, 0.6])
+        TradePolicy(exits=exits, take_profit_ladder=[1.0, 2.0], partial_fractions=[0.5, 0.6])
     with pytest.raises(ValueError, match="without take_profit_ladder"):
-        SignalConfig(partial_fractions=[1.0])
+        TradePolicy(exits=exits, partial_fractions=[1.0])

@@ -22,6 +22,7 @@ from tradewind.backtest import (
     run_backtest,
 )
 from tradewind.labels import ExitSpec
+from tradewind.policy import TradePolicy
 from tradewind.timeframes import bars_per_year, trading_days_per_year
 
 
@@ -149,7 +150,8 @@ def test_the_backtest_annualises_a_weekday_market_over_weekdays():
     proba = np.tile([0.4, 0.6], (len(closed), 1))
     proba[::3] = [0.9, 0.1]
     exits = ExitSpec(take_profit=3.0, stop_loss=2.0)
-    result, stats = backtest_probabilities(closed, proba, ["DOWN", "UP"], exits, horizon=4,
+    policy = TradePolicy(exits=exits, max_holding=4)
+    result, stats = backtest_probabilities(closed, proba, ["DOWN", "UP"], policy,
                                            timeframe="1h", start=20)
     around_the_clock = compute_stats(result, "1h", n_boot=50)
     assert stats.bars_per_year == pytest.approx(365.25 * 5 / 7 * 24)

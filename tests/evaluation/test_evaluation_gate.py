@@ -51,6 +51,7 @@ def _good() -> GateEvidence:
         n_nonfinite=0,
         input_scale_ok=True,
         sharpe_lower=0.6,
+        n_trades=120,
     )
 
 
@@ -75,8 +76,9 @@ def test_default_gate_passes_good_evidence() -> None:
         "max_abs_logit",
         "class_share_ratio",
         "sharpe_ci_low",
+        "min_trades",
     ]
-    assert verdict.summary() == "PASSED: all 12 checks passed."
+    assert verdict.summary() == "PASSED: all 13 checks passed."
     verdict.raise_if_refused()
     d = verdict.to_dict()
     assert set(d) == {"passed", "checks"}
@@ -97,6 +99,9 @@ def test_default_gate_passes_good_evidence() -> None:
         ({"max_abs_logit": 40_012.0}, "max_abs_logit"),
         ({"predicted_shares": {"DOWN": 0.9, "UP": 0.1}}, "class_share_ratio"),
         ({"n_nonfinite": None}, "finite_outputs"),
+        ({"n_trades": 12}, "min_trades"),
+        ({"n_trades": None}, "min_trades"),
+        ({"sharpe_lower": float("nan")}, "sharpe_ci_low"),
         ({"ece": None}, "ece"),
         ({"sharpe_lower": -0.2}, "sharpe_ci_low"),
         ({"sharpe_lower": None}, "sharpe_ci_low"),
@@ -245,7 +250,8 @@ def test_end_to_end_from_real_results() -> None:
     x = rng.normal(size=(n, 2))
     metrics, boot, diag = _end_to_end(logits, y, x, ["ret_1", "rsi_z"])
     ev = GateEvidence.from_results(
-        metrics=metrics, bootstrap=boot, diagnostics=diag, n_rows=n, sharpe_lower=0.3
+        metrics=metrics, bootstrap=boot, diagnostics=diag, n_rows=n, sharpe_lower=0.3,
+        n_trades=40
     )
     assert ev.baseline_mcc["lightgbm"] == pytest.approx(boot.predictors["lightgbm"].mcc.point)
     verdict = evaluate_gate(GateSpec(max_ece=0.05), ev)

@@ -12,10 +12,12 @@ import pytest
 from tradewind.artifacts.bundle import Bundle
 from tradewind.data import load
 from tradewind.exceptions import ConfigError, DataError
+from tradewind.labels import ExitSpec
 from tradewind.live import ExchangeSource, ReplaySource, SignalLog, run_live
-from tradewind.signals import Ensemble, Signal, SignalSpec, signals_for_bars
+from tradewind.policy import TradePolicy
+from tradewind.signals import Ensemble, Signal, signals_for_bars
 
-SPEC = SignalSpec(threshold=0.5)
+SPEC = TradePolicy(threshold=0.5, max_holding=1, exits=ExitSpec(take_profit=3.0, stop_loss=2.0))
 
 
 def _same(live: list[Signal], batch: list[Signal]) -> None:
@@ -31,7 +33,7 @@ def test_replay_bar_by_bar_equals_the_batch_signals(
     bundle: Bundle, candles: pd.DataFrame, tmp_path: Path
 ) -> None:
     with SignalLog(tmp_path / "log.sqlite") as log:
-        result = run_live(bundle, source=ReplaySource(candles), log=log, spec=SPEC,
+        result = run_live(bundle, source=ReplaySource(candles), log=log, policy=SPEC,
                           symbol="BTC/USDT", timeframe="1h", show=False)
         logged = log.signals("BTC/USDT", "1h")
     batch = signals_for_bars(bundle, candles, SPEC, symbol="BTC/USDT", timeframe="1h")
@@ -44,7 +46,7 @@ def test_replay_bar_by_bar_equals_the_batch_signals(
 def test_an_ensemble_runs_live_like_its_batch(make_bundle, candles: pd.DataFrame) -> None:
     ens = Ensemble([make_bundle(seed=0, name="a"), make_bundle(seed=1, name="b")], [2.0, 1.0])
     with SignalLog(":memory:") as log:
-        result = run_live(ens, source=ReplaySource(candles), log=log, spec=SPEC, symbol="X",
+        result = run_live(ens, source=ReplaySource(candles), log=log, policy=SPEC, symbol="X",
                           timeframe="1h", max_bars=6, show=False)
     batch = ens.signals(candles, SPEC, symbol="X", timeframe="1h")[:6]
     _same(result.logged, batch)
@@ -57,14 +59,14 @@ def test_kill_and_restart_logs_each_bar_exactly_once(
 ) -> None:
     path = tmp_path / "log.sqlite"
     with SignalLog(path) as log:
-        first = run_live(bundle, source=ReplaySource(candles), log=log, spec=SPEC,
+        first = run_live(bundle, source=ReplaySource(candles), log=log, policy=SPEC,
                          symbol="X", timeframe="1h", max_bars=7, show=False)
     assert len(first.logged) == 7
     with SignalLog(path) as log:  # a new process: new source, same log
-        second = run_live(bundle, source=ReplaySource(candles), log=log, spec=SPEC,
+        second = run_live(bundle, source=ReplaySource(candles), log=log, policy=SPEC,
                           symbol="X", timeframe="1h", show=False)
         assert second.resumed_after == pd.Timestamp(first.logged[-1].timestamp)
-        third = run_live(bundle, source=ReplaySource(candles), log=log, spec=SPEC,
+        third = run_live(bundle, source=ReplaySource(candles), log=log, policy=SPEC,
                          symbol="X", timeframe="1h", show=False)
         stamps = log.bar_timestamps("X", "1h")
         rows = log._conn.execute("SELECT COUNT(*) FROM signals").fetchone()[0]
@@ -112,11 +114,11 @@ def test_live_exchange_loop_matches_batch_and_catches_up_after_downtime(
                               sleep=exchange.sleep, settle_seconds=1.0)
 
     with SignalLog(path) as log:
-        run_live(bundle, source=source(), log=log, spec=SPEC, symbol="X", timeframe="1h",
+        run_live(bundle, source=source(), log=log, policy=SPEC, symbol="X", timeframe="1h",
                  max_bars=10, history=500, show=False)
     exchange.now_ms += 9 * step  # down for nine bars
     with SignalLog(path) as log:
-        run_live(bundle, source=source(), log=log, spec=SPEC, symbol="X", timeframe="1h",
+        run_live(bundle, source=source(), log=log, policy=SPEC, symbol="X", timeframe="1h",
                  max_bars=15, history=500, show=False)
         logged = log.signals("X", "1h")
     closed = candles.iloc[: start + 10 + 9 + 5]

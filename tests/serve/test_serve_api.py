@@ -14,7 +14,7 @@ import pytest
 
 from tradewind.artifacts.bundle import load_bundle
 from tradewind.serve import ServerThread, ServeSettings, predict_windows
-from tradewind.signals import SignalSpec, signal_from_bundle
+from tradewind.signals import signal_from_bundle
 
 
 def _payload(candles: pd.DataFrame, **extra: Any) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def test_signal_equals_the_library_signal(client: httpx.Client, bundle_dir: Path
     reply = client.post("/v1/signal", json=_payload(candles, timeframe="1h"))
     assert reply.status_code == 200, reply.text
     got = reply.json()
-    want = signal_from_bundle(load_bundle(bundle_dir), candles, SignalSpec(), symbol="BTC/USDT",
+    want = signal_from_bundle(load_bundle(bundle_dir), candles, None, symbol="BTC/USDT",
                               timeframe="1h").model_dump(mode="json")
     assert got == want
     assert pd.Timestamp(got["timestamp"]) == candles.index[-1]
@@ -64,7 +64,7 @@ def test_columnar_candles_give_the_same_signal_inline_and_in_a_worker_thread(
     serve_candles: pd.DataFrame,
 ) -> None:
     candles = serve_candles.iloc[-180:]
-    want = signal_from_bundle(load_bundle(bundle_dir), candles, SignalSpec(), symbol="BTC/USDT",
+    want = signal_from_bundle(load_bundle(bundle_dir), candles, None, symbol="BTC/USDT",
                               timeframe="1h").model_dump(mode="json")
     with httpx.Client(base_url=pooled_server.url, timeout=30) as pooled:
         for http in (client, pooled):

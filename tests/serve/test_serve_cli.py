@@ -15,9 +15,9 @@ from tradewind.serve import ServeSettings
 
 def test_options_and_overrides_become_settings() -> None:
     settings = build_settings("champion", "127.0.0.1", 8123, 5.0,
-                              ["registry.root=elsewhere", "signal.threshold=0.6", "max_batch=8"])
+                              ["registry.root=elsewhere", "policy.threshold=0.6", "max_batch=8"])
     assert (settings.model, settings.port, settings.poll_seconds) == ("champion", 8123, 5.0)
-    assert settings.registry.root == "elsewhere" and settings.signal.threshold == 0.6
+    assert settings.registry.root == "elsewhere" and settings.policy == {"threshold": 0.6}
     assert settings.max_batch == 8 and not settings.is_path
     with pytest.raises(ConfigError, match="no_such_field"):
         build_settings("champion", "127.0.0.1", 8000, 30.0, ["no_such_field=1"])

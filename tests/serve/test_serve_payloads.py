@@ -17,7 +17,7 @@ from tradewind.serve import InputError, predict_windows
 from tradewind.serve.inference import latest_signal
 from tradewind.serve.payloads import candle_arrays, candles_frame, read_body
 from tradewind.serve.schemas import PredictRequest, SignalRequest
-from tradewind.signals import SignalSpec, bundle_fingerprint, signal_from_bundle
+from tradewind.signals import bundle_fingerprint, signal_from_bundle
 
 
 def _rows(candles: pd.DataFrame) -> list[dict[str, Any]]:
@@ -107,7 +107,7 @@ def test_latest_signal_equals_signal_from_bundle(kind: str, make_bundle, tmp_pat
                                                  serve_candles: pd.DataFrame) -> None:
     options = {"plain": {}, "side": {"side": True}, "tta": {"tta": ("identity", "smooth")}}[kind]
     bundle = load_bundle(make_bundle(tmp_path / kind, seed=5, name=kind, **options))
-    spec = SignalSpec(threshold=0.5)
+    spec = bundle.policy.with_overrides({"threshold": 0.5})
     for history in (bundle.min_candles, bundle.min_candles + 37, len(serve_candles)):
         candles = serve_candles.iloc[-history:]
         got = latest_signal(bundle, candles, spec, symbol="X/Y", timeframe=None, model_version="3",

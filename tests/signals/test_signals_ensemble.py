@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from tradewind.exceptions import ConfigError
-from tradewind.signals import Ensemble, SignalSpec, predict_frame, signals_for_bars
+from tradewind.policy import TradePolicy
+from tradewind.signals import Ensemble, predict_frame, signals_for_bars
 
 
 def test_weighted_mean_of_member_probabilities(make_bundle, candles: pd.DataFrame) -> None:
@@ -18,7 +19,7 @@ def test_weighted_mean_of_member_probabilities(make_bundle, candles: pd.DataFram
     expected = 0.75 * pa + 0.25 * pb
     pd.testing.assert_frame_equal(ens.predict_proba(candles), expected, check_exact=False,
                                   rtol=0, atol=1e-12)
-    sigs = ens.signals(candles, SignalSpec(threshold=0.0), symbol="X")
+    sigs = ens.signals(candles, TradePolicy(threshold=0.0, exits=None, max_holding=1), symbol="X")
     assert len(sigs) == len(expected)
     for s, (_, row) in zip(sigs, expected.iterrows(), strict=True):
         assert s.probabilities == pytest.approx(row.to_dict(), abs=1e-12)
@@ -27,7 +28,7 @@ def test_weighted_mean_of_member_probabilities(make_bundle, candles: pd.DataFram
         assert s.agreement == pytest.approx(np.mean(votes))
         assert s.model_name == "ensemble(a+b)" and s.bundle_fingerprint == ens.fingerprint
     assert {s.agreement for s in sigs} == {0.5, 1.0}  # the members disagree on some bars
-    latest = ens.signal(candles, SignalSpec(threshold=0.0), symbol="X")
+    latest = ens.signal(candles, TradePolicy(threshold=0.0, exits=None, max_holding=1), symbol="X")
     assert latest.timestamp == sigs[-1].timestamp
     assert latest.probabilities == pytest.approx(sigs[-1].probabilities, abs=1e-6)
     assert latest.agreement == sigs[-1].agreement

@@ -14,15 +14,17 @@ from pydantic import ValidationError
 from tradewind.artifacts.bundle import Bundle
 from tradewind.exceptions import BundleError, DataError
 from tradewind.labels import ExitSpec
+from tradewind.policy import TradePolicy
 from tradewind.signals import (
     Direction,
     OrderType,
     Signal,
-    SignalSpec,
     class_directions,
     signal_from_bundle,
     signals_for_bars,
 )
+
+ATR32 = ExitSpec(take_profit=3.0, stop_loss=2.0, unit="atr")
 
 
 def test_latest_signal_is_the_last_batch_signal_and_round_trips_as_json(
@@ -42,13 +44,13 @@ def test_latest_signal_is_the_last_batch_signal_and_round_trips_as_json(
 
 
 def test_direction_follows_argmax_and_threshold(bundle: Bundle, candles: pd.DataFrame) -> None:
-    sigs = signals_for_bars(bundle, candles, SignalSpec(threshold=0.0), symbol="X")
+    sigs = signals_for_bars(bundle, candles, TradePolicy(threshold=0.0, exits=ATR32, max_holding=1), symbol="X")
     for s in sigs:
         p = s.probabilities
         assert s.confidence == max(p.values())
         assert sum(p.values()) == pytest.approx(1.0)
         assert s.direction == (Direction.LONG if p["UP"] > p["DOWN"] else Direction.SHORT)
-    strict = signals_for_bars(bundle, candles, SignalSpec(threshold=0.8), symbol="X")
+    strict = signals_for_bars(bundle, candles, TradePolicy(threshold=0.8, exits=ATR32, max_holding=1), symbol="X")
     for s in strict:
         if s.confidence < 0.8:
             assert s.direction is Direction.FLAT
@@ -58,7 +60,7 @@ def test_direction_follows_argmax_and_threshold(bundle: Bundle, candles: pd.Data
 
 
 def test_hold_is_flat_for_ternary_bundles(make_bundle, candles: pd.DataFrame) -> None:
-    sigs = signals_for_bars(make_bundle(kind="ternary"), candles, SignalSpec(threshold=0.0),
+    sigs = signals_for_bars(make_bundle(kind="ternary"), candles, TradePolicy(threshold=0.0, exits=ATR32, max_holding=1),
                             symbol="X")
     holds = [s for s in sigs if max(s.probabilities, key=s.probabilities.get) == "HOLD"]
     assert holds and all(s.direction is Direction.FLAT for s in holds)
@@ -66,8 +68,8 @@ def test_hold_is_flat_for_ternary_bundles(make_bundle, candles: pd.DataFrame) ->
 
 
 def test_atr_levels_are_measured_from_the_signal_close(bundle: Bundle, candles: pd.DataFrame) -> None:
-    spec = SignalSpec(threshold=0.0, exits=ExitSpec(take_profit=3.0, stop_loss=1.5, unit="atr"),
-                      entry_zone_atr=0.5, partial_targets=[1.0, 2.0], valid_bars=3)
+    spec = TradePolicy(threshold=0.0, exits=ExitSpec(take_profit=3.0, stop_loss=1.5, unit="atr"),
+                       entry_zone_atr=0.5, take_profit_ladder=[1.0, 2.0, 3.0], valid_bars=3)
     reference_atr = talib.ATR(candles["high"].to_numpy(), candles["low"].to_numpy(),
                               candles["close"].to_numpy(), timeperiod=14)
     sigs = signals_for_bars(bundle, candles, spec, symbol="X")
@@ -88,8 +90,8 @@ def test_atr_levels_are_measured_from_the_signal_close(bundle: Bundle, candles: 
 def test_pct_levels_and_limit_zones_sit_on_the_favourable_side(
     bundle: Bundle, candles: pd.DataFrame
 ) -> None:
-    spec = SignalSpec(threshold=0.0, exits=ExitSpec(take_profit=0.02, stop_loss=0.01, unit="pct"),
-                      order_type=OrderType.LIMIT, entry_zone_atr=0.002)
+    spec = TradePolicy(threshold=0.0, exits=ExitSpec(take_profit=0.02, stop_loss=0.01, unit="pct"),
+                       order_type="LIMIT", entry_zone_atr=0.002)
     for s in signals_for_bars(bundle, candles, spec, symbol="X"):
         c = candles["close"].loc[pd.Timestamp(s.timestamp)]
         assert s.order_type is OrderType.LIMIT
@@ -121,12 +123,12 @@ def test_malformed_or_short_candles_are_refused_with_the_bar_named(
 
 
 def test_spec_and_class_rules() -> None:
-    with pytest.raises(ValidationError, match="before the final take-profit"):
-        SignalSpec(partial_targets=[1.0, 3.5])
     with pytest.raises(ValidationError, match="strictly ascending"):
-        SignalSpec(partial_targets=[2.0, 1.0])
+        TradePolicy(exits=ATR32, take_profit_ladder=[2.0, 1.0])
+    with pytest.raises(ValidationError, match="needs exits"):
+        TradePolicy(exits=None, take_profit_ladder=[1.0, 2.0])
     with pytest.raises(ValidationError):
-        SignalSpec(threshold=0.5, surprise=True)
+        TradePolicy(threshold=0.5, surprise=True)
     with pytest.raises(DataError, match="without a trade direction"):
         class_directions(["DOWN", "SIDEWAYS"])
     assert class_directions(["SELL", "HOLD", "BUY"]) == [

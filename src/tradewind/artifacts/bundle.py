@@ -38,6 +38,7 @@ from tradewind.exceptions import BundleError, SchemaMismatchError
 from tradewind.features import Features, FeatureSpec, compute
 from tradewind.labels import LabelSpec
 from tradewind.models import build, parse_model_spec
+from tradewind.policy import TradePolicy
 from tradewind.training import predict_logits
 
 __all__ = [
@@ -80,6 +81,10 @@ class BundleManifest(BaseModel):
     metrics: dict[str, Any] = Field(default_factory=dict)
     gate: dict[str, Any] = Field(default_factory=dict)
     training: dict[str, Any] = Field(default_factory=dict)
+    policy: dict[str, Any] | None = Field(
+        None, description="The trade policy chosen on the refit's validation slice "
+        "(tradewind.policy.TradePolicy); None in bundles saved before policies existed.",
+    )
 
 
 def data_fingerprint(candles: pd.DataFrame) -> str:
@@ -120,6 +125,13 @@ class Bundle:
     @property
     def fingerprint(self) -> str:
         return str(self.manifest.data.get("fingerprint", ""))
+
+    @property
+    def policy(self) -> TradePolicy:
+        """The trade policy the run chose (every-signal trading for bundles without one)."""
+        if self.manifest.policy is None:
+            return TradePolicy.every_signal(self.label_spec)
+        return TradePolicy.model_validate(self.manifest.policy)
 
     @property
     def feature_spec(self) -> FeatureSpec:
@@ -251,6 +263,11 @@ def load_bundle(path: str | Path) -> Bundle:
         manifest = BundleManifest.model_validate(raw)
     except (json.JSONDecodeError, ValidationError) as err:
         raise BundleError(f"{path / MANIFEST}: invalid manifest: {err}") from None
+    if manifest.policy is not None:
+        try:
+            TradePolicy.model_validate(manifest.policy)
+        except ValidationError as err:
+            raise BundleError(f"{path / MANIFEST}: invalid trade policy: {err}") from None
     if manifest.schema_version != BUNDLE_SCHEMA_VERSION:
         raise BundleError(
             f"{path}: bundle schema {manifest.schema_version}, this tradewind reads "

@@ -1,7 +1,8 @@
 """Cost-aware backtesting: a numba engine over signal arrays, and its statistics.
 
-``signals_from_probabilities`` turns calibrated probabilities and an
-:class:`~tradewind.labels.ExitSpec` into :class:`SignalArrays`; ``run_backtest`` simulates
+``signals_from_probabilities`` turns calibrated probabilities and a
+:class:`~tradewind.policy.TradePolicy` into :class:`SignalArrays`; ``fit_policy`` chooses
+that policy on validation rows; ``run_backtest`` simulates
 them over candles (entries at the next open, stop first when a bar touches both levels);
 ``compute_stats`` summarises the result (Sharpe with a block-bootstrap interval, deflated
 Sharpe). See :mod:`tradewind.backtest.engine` for the exact rules and the backtesting.py
@@ -9,13 +10,9 @@ parity settings.
 """
 
 from tradewind.backtest.engine import EXIT_REASONS, BacktestConfig, BacktestResult, run_backtest
-from tradewind.backtest.from_probabilities import backtest_probabilities, default_exits
-from tradewind.backtest.signals_arrays import (
-    SignalArrays,
-    SignalConfig,
-    kelly_fraction,
-    signals_from_probabilities,
-)
+from tradewind.backtest.from_probabilities import backtest_probabilities
+from tradewind.backtest.policy_fit import PolicyFit, fit_policy, round_trip_cost, trade_sizes
+from tradewind.backtest.signals_arrays import SignalArrays, signals_from_probabilities
 from tradewind.backtest.stats import BacktestStats, compute_stats, deflated_sharpe_ratio
 
 __all__ = [
@@ -23,13 +20,14 @@ __all__ = [
     "BacktestConfig",
     "BacktestResult",
     "BacktestStats",
+    "PolicyFit",
     "SignalArrays",
-    "SignalConfig",
     "backtest_probabilities",
     "compute_stats",
-    "default_exits",
     "deflated_sharpe_ratio",
-    "kelly_fraction",
+    "fit_policy",
+    "round_trip_cost",
     "run_backtest",
     "signals_from_probabilities",
+    "trade_sizes",
 ]

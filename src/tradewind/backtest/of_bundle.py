@@ -14,11 +14,10 @@ import pandas as pd
 
 from tradewind.artifacts.bundle import Bundle
 from tradewind.backtest.engine import BacktestConfig, BacktestResult
-from tradewind.backtest.from_probabilities import backtest_probabilities, default_exits
-from tradewind.backtest.signals_arrays import SignalConfig
+from tradewind.backtest.from_probabilities import backtest_probabilities
 from tradewind.backtest.stats import BacktestStats
 from tradewind.exceptions import DataError
-from tradewind.labels import ExitSpec
+from tradewind.policy import TradePolicy
 from tradewind.timeframes import infer_timeframe
 
 __all__ = ["BundleBacktest", "backtest_bundle"]
@@ -30,7 +29,7 @@ class BundleBacktest:
 
     result: BacktestResult
     stats: BacktestStats
-    exits: ExitSpec
+    policy: TradePolicy
     start: pd.Timestamp
     end: pd.Timestamp
     training_end: pd.Timestamp | None
@@ -51,8 +50,7 @@ def backtest_bundle(
     bundle: Bundle,
     candles: pd.DataFrame,
     *,
-    exits: ExitSpec | None = None,
-    signal: SignalConfig | None = None,
+    policy: TradePolicy | None = None,
     config: BacktestConfig | None = None,
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
@@ -61,11 +59,13 @@ def backtest_bundle(
 ) -> BundleBacktest:
     """Trade the bundle's calibrated probabilities on ``candles[start:end]`` after costs.
 
+    ``policy`` defaults to the bundle's own (the one the run judged out of sample).
+
     ``start`` defaults to the first bar after the bundle's training data. Earlier bars
     are refused unless ``allow_in_sample``; the warm-up before ``start`` is still used to
     compute features and ATR, never traded.
     """
-    exits = exits or default_exits(bundle.label_spec)
+    policy = policy or bundle.policy
     trained_until = _training_end(bundle)
     index = candles.index
     if start is not None:
@@ -92,8 +92,8 @@ def backtest_bundle(
     proba[candles.index.get_indexer(proba_frame.index)] = proba_frame.to_numpy()
     timeframe = str(bundle.manifest.data.get("timeframe") or infer_timeframe(candles.index))
     result, stats = backtest_probabilities(
-        candles, proba, bundle.classes, exits, horizon=bundle.label_spec.horizon,
-        timeframe=timeframe, start=begin, signal=signal, config=config, seed=seed,
+        candles, proba, bundle.classes, policy, timeframe=timeframe, start=begin,
+        config=config, seed=seed,
     )
-    return BundleBacktest(result, stats, exits, candles.index[begin], candles.index[-1],
+    return BundleBacktest(result, stats, policy, candles.index[begin], candles.index[-1],
                           trained_until, in_sample)

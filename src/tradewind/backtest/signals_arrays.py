@@ -20,27 +20,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradewind.exceptions import DataError
 from tradewind.labels.barriers import barrier_levels
-from tradewind.labels.spec import ExitSpec
+from tradewind.policy import TradePolicy, decide
 
 __all__ = [
     "SignalArrays",
-    "SignalConfig",
-    "kelly_fraction",
     "signals_from_probabilities",
 ]
-
-_SHORT_NAMES = ("DOWN", "SELL")
-_LONG_NAMES = ("UP", "BUY")
-_FLAT_NAMES = ("HOLD",)
 
 
 @dataclass(frozen=True)
@@ -222,117 +213,23 @@ class SignalArrays:
             )
 
 
-class SignalConfig(BaseModel):
-    """How calibrated probabilities become trades."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    threshold: float = Field(
-        0.0, ge=0, le=1, description="Stay flat when the winning class's probability is below this."
-    )
-    sizing: Literal["fixed", "kelly"] = Field("fixed", description="Fixed fraction or fractional Kelly.")
-    fraction: float = Field(1.0, gt=0, le=1, description="Equity fraction with sizing 'fixed'.")
-    kelly_multiplier: float = Field(0.5, gt=0, le=1, description="k in f = k·(p·b − (1−p))/b.")
-    cap: float = Field(0.25, gt=0, le=1, description="Largest Kelly fraction.")
-    long_only: bool = Field(False, description="Drop short signals.")
-    take_profit_ladder: list[float] | None = Field(
-        None,
-        description="Take-profit ladder in the exits' unit (ATRs or fractions), nearest first; "
-        "replaces exits.take_profit. None: one take-profit.",
-    )
-    partial_fractions: list[float] | None = Field(
-        None,
-        description="Share of the original position closed at each partial target (sum 1); "
-        "None: equal shares.",
-    )
-
-    @model_validator(mode="after")
-    def _check_ladder(self) -> SignalConfig:
-        targets, fractions = self.take_profit_ladder, self.partial_fractions
-        if targets is None:
-            if fractions is not None:
-                raise ValueError(
-                    f"partial_fractions {fractions} without take_profit_ladder; give the targets "
-                    "too, or drop the fractions"
-                )
-            return self
-        if not targets or any(not v > 0 for v in targets) or any(
-            b <= a for a, b in pairwise(targets)
-        ):
-            raise ValueError(
-                f"take_profit_ladder {targets} must be non-empty, positive and strictly ascending "
-                "(nearest target first)"
-            )
-        if fractions is not None and (
-            len(fractions) != len(targets)
-            or any(not f > 0 for f in fractions)
-            or not math.isclose(sum(fractions), 1.0, abs_tol=1e-9)
-        ):
-            raise ValueError(
-                f"partial_fractions {fractions} must have one value > 0 per target "
-                f"({len(targets)}) and sum to 1"
-            )
-        return self
-
-    def ladder(self) -> tuple[list[float], list[float]] | None:
-        """``(targets, fractions)`` of the partial take-profits (equal shares by default)."""
-        if self.take_profit_ladder is None:
-            return None
-        k = len(self.take_profit_ladder)
-        fractions = self.partial_fractions or [1.0 / k] * k
-        return list(self.take_profit_ladder), list(fractions)
-
-
-def kelly_fraction(p: np.ndarray, payoff: float, multiplier: float, cap: float) -> np.ndarray:
-    """Fractional Kelly ``f = k·(p·b − (1−p))/b`` clipped to ``[0, cap]``; ``b`` = win/loss size."""
-    if payoff <= 0:
-        raise DataError(f"kelly_fraction: payoff ratio must be > 0, got {payoff}")
-    p = np.asarray(p, dtype=np.float64)
-    f = multiplier * (p * payoff - (1.0 - p)) / payoff
-    return np.clip(np.nan_to_num(f, nan=0.0), 0.0, cap)
-
-
-def _class_sides(class_names: Sequence[str]) -> np.ndarray:
-    sides = []
-    for name in class_names:
-        if name in _LONG_NAMES:
-            sides.append(1)
-        elif name in _SHORT_NAMES:
-            sides.append(-1)
-        elif name in _FLAT_NAMES:
-            sides.append(0)
-        else:
-            raise DataError(
-                f"signals_from_probabilities: class {name!r} has no trade direction; classes "
-                "must be ('DOWN', 'UP') or ('SELL', 'HOLD', 'BUY')"
-            )
-    return np.asarray(sides, dtype=np.int8)
-
-
 def signals_from_probabilities(
     proba: np.ndarray,
     class_names: Sequence[str],
     candles: pd.DataFrame,
-    exit_spec: ExitSpec,
-    *,
-    horizon: int,
-    config: SignalConfig | None = None,
+    policy: TradePolicy,
 ) -> SignalArrays:
     """Signals from calibrated class probabilities [T, C] aligned with ``candles`` rows.
 
-    Direction is the argmax class (DOWN/SELL → -1, UP/BUY → +1, HOLD → 0), flat when its
-    probability is below ``config.threshold`` or the row has NaN probabilities (no
-    prediction). Levels are :func:`barrier_levels` of ``exit_spec`` for the side taken
-    (rows without levels, e.g. the ATR warm-up, stay flat); the time exit is
-    ``exit_spec.holding_bars(horizon)``. Kelly sizing uses the winning probability and the
-    payoff ratio ``b = take_profit / stop_loss`` of ``exit_spec``.
+    Direction and size are :func:`tradewind.policy.decide` of ``policy`` (NaN rows: no
+    prediction, flat). Levels are :func:`barrier_levels` of ``policy.exits`` for the side
+    taken (rows without levels, e.g. the ATR warm-up, stay flat); a time-only policy
+    (``exits`` None) has no stop or target. The time exit is ``policy.max_holding``.
 
-    With ``config.take_profit_ladder`` each target ``m`` is placed as ``barrier_levels`` places
-    ``exit_spec.take_profit`` (``m`` ATRs or ``m`` as a fraction from ``open[t+1]``); the
-    ladder replaces the single take-profit (``take_profit`` then holds the last target) and
-    Kelly's payoff is ``b = Σ fraction_k · m_k / stop_loss``.
+    With ``policy.take_profit_ladder`` each target ``m`` is placed as ``barrier_levels``
+    places ``exits.take_profit`` (``m`` ATRs or ``m`` as a fraction from ``open[t+1]``); the
+    ladder replaces the single take-profit (``take_profit`` then holds the last target).
     """
-    cfg = config if config is not None else SignalConfig()
     proba = np.asarray(proba, dtype=np.float64)
     n = len(candles)
     if proba.ndim != 2 or proba.shape != (n, len(class_names)):
@@ -340,44 +237,38 @@ def signals_from_probabilities(
             f"signals_from_probabilities: proba has shape {proba.shape}, expected ({n}, "
             f"{len(class_names)}) (one row per candle, one column per class {tuple(class_names)})"
         )
-    sides = _class_sides(class_names)
-    valid = np.isfinite(proba).all(axis=1)
-    safe = np.where(valid[:, None], proba, 0.0)
-    winner = safe.argmax(axis=1)
-    p_win = safe[np.arange(n), winner]
-    direction = np.where(valid & (p_win >= cfg.threshold), sides[winner], 0).astype(np.int8)
-    if cfg.long_only:
-        direction[direction < 0] = 0
-    tp_long, stop_long = barrier_levels(candles, exit_spec, "long")
-    tp_short, stop_short = barrier_levels(candles, exit_spec, "short")
-    long_mask = direction > 0
-    stop = np.where(long_mask, stop_long, stop_short)
-    take_profit = np.where(long_mask, tp_long, tp_short)
-    direction[~(np.isfinite(stop) & np.isfinite(take_profit))] = 0
-    ladder = cfg.ladder()
-    partial = None
-    if ladder is not None:
-        levels = []
-        for m in ladder[0]:
-            spec_m = exit_spec.model_copy(update={"take_profit": float(m)})
-            tp_l, _ = barrier_levels(candles, spec_m, "long")
-            tp_s, _ = barrier_levels(candles, spec_m, "short")
-            levels.append(np.where(long_mask, tp_l, tp_s))
-        partial = np.stack(levels, axis=1)
-        take_profit = partial[:, -1]
-    if cfg.sizing == "kelly":
-        reward = exit_spec.take_profit if ladder is None else float(np.dot(*ladder))
-        payoff = reward / exit_spec.stop_loss
-        size = kelly_fraction(p_win, payoff, cfg.kelly_multiplier, cfg.cap)
-        direction[size <= 0] = 0
+    decision = decide(proba, class_names, policy)
+    direction = decision.direction.copy()
+    exits = policy.exits
+    if exits is None:
+        stop = take_profit = np.full(n, np.nan)
+        direction[n - 1:] = 0  # no next open to enter at
+        partial, ladder = None, None
     else:
-        size = np.full(n, cfg.fraction)
+        tp_long, stop_long = barrier_levels(candles, exits, "long")
+        tp_short, stop_short = barrier_levels(candles, exits, "short")
+        long_mask = direction > 0
+        stop = np.where(long_mask, stop_long, stop_short)
+        take_profit = np.where(long_mask, tp_long, tp_short)
+        direction[~(np.isfinite(stop) & np.isfinite(take_profit))] = 0
+        ladder = policy.ladder()
+        partial = None
+        if ladder is not None:
+            levels = []
+            for m in ladder[0]:
+                spec_m = exits.model_copy(update={"take_profit": float(m)})
+                tp_l, _ = barrier_levels(candles, spec_m, "long")
+                tp_s, _ = barrier_levels(candles, spec_m, "short")
+                levels.append(np.where(long_mask, tp_l, tp_s))
+            partial = np.stack(levels, axis=1)
+            take_profit = partial[:, -1]
+    active = direction != 0
     return SignalArrays.build(
         direction,
-        size=size,
-        stop=np.where(direction != 0, stop, np.nan),
-        take_profit=np.where(direction != 0, take_profit, np.nan),
-        max_holding=exit_spec.holding_bars(horizon),
-        partial_take_profit=None if partial is None else np.where(direction[:, None] != 0, partial, np.nan),
+        size=np.where(active, decision.size, policy.fraction),
+        stop=np.where(active, stop, np.nan),
+        take_profit=np.where(active, take_profit, np.nan),
+        max_holding=policy.max_holding,
+        partial_take_profit=None if partial is None else np.where(active[:, None], partial, np.nan),
         partial_fractions=None if ladder is None else ladder[1],
     )

@@ -28,23 +28,31 @@ def backtest(
     ] = False,
     set_: SetOption = None,
 ) -> None:
-    """Backtest a bundle after fees and slippage; --set keys are those of `backtest:`."""
+    """Backtest a bundle after fees and slippage with its own trade policy.
+
+    ``--set`` keys are those of `backtest:` (costs), and ``policy.*`` overrides the bundle's
+    trade policy (e.g. ``--set policy.threshold=0.6``).
+    """
     import pandas as pd
 
     from tradewind.artifacts.bundle import load_bundle
-    from tradewind.backtest import BacktestConfig
     from tradewind.backtest.of_bundle import backtest_bundle
     from tradewind.config import BacktestSpec, apply_overrides, parse_overrides, validate_section
     from tradewind.data import load, write_bytes_atomic, write_parquet_atomic, write_text_atomic
+    from tradewind.exceptions import ConfigError
     from tradewind.report.charts import equity_png
 
-    spec = validate_section(BacktestSpec, apply_overrides({}, parse_overrides(set_ or [])), "--set")
+    pairs = parse_overrides(set_ or [])
+    policy_keys = {k: v for k, v in pairs.items() if k.startswith("policy.")}
+    rest = {k: v for k, v in pairs.items() if not k.startswith("policy.")}
+    spec = validate_section(BacktestSpec, apply_overrides({}, rest), "--set")
+    if spec.exits is not None:
+        raise ConfigError("backtest --set exits.*: the exits belong to the trade policy; use "
+                          "--set policy.exits.stop_loss=... (and so on)")
     loaded = load_bundle(bundle)
     done = backtest_bundle(
-        loaded, load(data), exits=spec.exits, signal=spec.signal, start=from_, end=to,
-        allow_in_sample=allow_in_sample,
-        config=BacktestConfig(initial_equity=spec.initial_equity, fee_bps=spec.fee_bps,
-                              slippage_bps=spec.slippage_bps, long_only=spec.signal.long_only),
+        loaded, load(data), policy=loaded.policy.with_overrides(policy_keys, "--set"),
+        start=from_, end=to, allow_in_sample=allow_in_sample, config=spec.costs(),
     )
     stats = done.stats.to_dict()
     title = f"Backtest {done.start} → {done.end} after {spec.fee_bps} bps fee + {spec.slippage_bps} bps slippage"
@@ -61,7 +69,7 @@ def backtest(
     write_bytes_atomic(out / "equity.png",
                        equity_png(result.equity, list(result.index), benchmark=hold))
     write_text_atomic(out / "stats.json", json.dumps(
-        {**stats, "in_sample_bars": done.in_sample_bars, "exits": done.exits.model_dump()}, indent=2))
+        {**stats, "in_sample_bars": done.in_sample_bars, "policy": done.policy.model_dump(mode="json")}, indent=2))
     console.print(f"wrote {out}/equity.parquet, trades.parquet, trades.csv, equity.png, stats.json")
 
 

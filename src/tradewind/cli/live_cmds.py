@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tradewind.cli.common import SetOption, console
-from tradewind.cli.signal_cmds import signal_spec_from_pairs
+from tradewind.cli.signal_cmds import policy_from_pairs
 
 __all__ = ["live"]
 
@@ -42,10 +42,10 @@ def live(
     from tradewind.exceptions import ConfigError
     from tradewind.live import ExchangeSource, ReplaySource, SignalLog, resolve_model, run_live
 
-    spec = signal_spec_from_pairs(set_)
     if replay is None and exchange is None:
         raise ConfigError("live: give --exchange ID for live bars or --replay FILE to replay a file")
     predictor, version = resolve_model(model, tracking_uri=tracking_uri, registry_root=registry_root)
+    policy = policy_from_pairs(predictor.policy, set_)
     if replay is not None:
         source = ReplaySource(replay, speed, timeframe=timeframe)
     else:
@@ -53,7 +53,7 @@ def live(
 
         source = ExchangeSource(make_exchange(str(exchange)), symbol, timeframe)
     with SignalLog(log) as signal_log:
-        result = run_live(predictor, source=source, log=signal_log, spec=spec, symbol=symbol,
+        result = run_live(predictor, source=source, log=signal_log, policy=policy, symbol=symbol,
                           timeframe=timeframe, max_bars=max_bars, history=history,
                           model_version=version, show=not quiet, console=console)
     console.print(f"{len(result.logged)} new signal(s) logged to {log}")

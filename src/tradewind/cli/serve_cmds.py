@@ -36,7 +36,7 @@ def serve(
     """Serve /v1/signal, /v1/predict, /v1/models, /healthz and /metrics with uvicorn.
 
     ``--set`` reaches every ServeSettings field, e.g. ``--set registry.root=runs``,
-    ``--set registry.model_name=btc``, ``--set signal.threshold=0.6``.
+    ``--set registry.model_name=btc``, ``--set policy.threshold=0.6`` (overrides the bundle's own trade policy).
     """
     from tradewind.serve import serve as run_server
 

@@ -11,18 +11,17 @@ import typer
 from tradewind.cli.common import SetOption
 
 if TYPE_CHECKING:
-    from tradewind.signals import SignalSpec
+    from tradewind.policy import TradePolicy
 
-__all__ = ["signal", "signal_spec_from_pairs"]
+__all__ = ["policy_from_pairs", "signal"]
 
 
-def signal_spec_from_pairs(pairs: list[str] | None) -> SignalSpec:
-    """A SignalSpec from ``--set key=value`` pairs (``threshold=0.6``, ``exits.unit=pct``)."""
-    from tradewind.config import apply_overrides, parse_overrides, validate_section
-    from tradewind.signals import SignalSpec
+def policy_from_pairs(base: TradePolicy, pairs: list[str] | None) -> TradePolicy:
+    """``base`` (a bundle's own policy) with ``--set key=value`` overrides of its keys
+    (``threshold=0.6``, ``policy.sides=long``, ``exits.stop_loss=1.5``)."""
+    from tradewind.config import parse_overrides
 
-    raw = apply_overrides({}, parse_overrides(pairs or []))
-    return validate_section(SignalSpec, raw, "--set")
+    return base.with_overrides(parse_overrides(pairs or []), "--set")
 
 
 def signal(
@@ -35,15 +34,19 @@ def signal(
         help="Declared bar length of the data (default: the source's own or inferred).")] = None,
     set_: SetOption = None,
 ) -> None:
-    """Print the newest bar's signal (direction, calibrated probabilities, levels) as JSON."""
+    """Print the newest bar's signal (direction, calibrated probabilities, levels) as JSON.
+
+    The bundle's own trade policy decides it (the one its run judged out of sample);
+    ``--set`` overrides its keys, e.g. ``--set threshold=0.6``.
+    """
     from tradewind.artifacts.bundle import load_bundle
     from tradewind.data import load
     from tradewind.signals import signal_from_bundle
 
-    spec = signal_spec_from_pairs(set_)
     loaded = load_bundle(bundle)
+    policy = policy_from_pairs(loaded.policy, set_)
     candles = load(data, timeframe=timeframe)
     name = symbol or loaded.manifest.data.get("symbol") or str(candles.attrs.get("source", data))
-    result = signal_from_bundle(loaded, candles, spec, symbol=str(name),
+    result = signal_from_bundle(loaded, candles, policy, symbol=str(name),
                                 timeframe=timeframe or candles.attrs.get("timeframe"))
     typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))

@@ -15,6 +15,14 @@ normal and ``sigma`` following GARCH(1,1), so quiet and wild stretches alternate
   volatility estimate) but persistence (the sign of the last return) does not recover
   it: its MCC against the next move is negative.
 
+  With ``regime < 1`` the edge exists only part of the time: a two-state Markov chain
+  is "on" for a share ``regime`` of the bars in spells of ``regime_bars`` bars on average,
+  and the drift of bar ``t+1`` is planted only when the chain is on at bar ``t``. The
+  regime shows in the candles: an "on" bar's volume is ``regime_volume`` times larger
+  (so a trader who watches relative volume can tell when to act, and one who trades every
+  bar pays costs on the bars without an edge). ``regime = 1`` (default) is the plain
+  planted market, bar for bar.
+
 ``oracle_up[t]`` is the exact probability, from the generator, that
 ``close[t+1] > close[t]``: ``Phi(mu[t+1] / sigma[t+1])``; NaN on the last bar.
 """
@@ -56,6 +64,9 @@ class SyntheticSpec(BaseModel):
     beta: float = Field(0.85, ge=0, lt=1, description="GARCH persistence of variance.")
     memory: int = Field(3, ge=1, le=100, description="planted: returns summed into z.")
     volume: float = Field(1000.0, gt=0, description="Median volume of a calm bar.")
+    regime: float = Field(1.0, gt=0, le=1, description="planted: share of bars with the edge on.")
+    regime_bars: float = Field(8.0, ge=1, description="planted: mean length of an 'on' spell.")
+    regime_volume: float = Field(4.0, ge=1, description="planted: volume multiple of 'on' bars.")
 
     @model_validator(mode="after")
     def _stationary(self) -> SyntheticSpec:
@@ -109,6 +120,9 @@ def synthetic_market(
     beta: float = 0.85,
     memory: int = 3,
     volume: float = 1000.0,
+    regime: float = 1.0,
+    regime_bars: float = 8.0,
+    regime_volume: float = 4.0,
 ) -> SyntheticMarket:
     """Generate a market of ``kind`` (see the module docstring); same seed, same market.
 
@@ -122,6 +136,7 @@ def synthetic_market(
         spec = SyntheticSpec(
             kind=kind, bars=bars, seed=seed, timeframe=timeframe, start=start, price=price,
             edge=edge, vol=vol, alpha=alpha, beta=beta, memory=memory, volume=volume,
+            regime=regime, regime_bars=regime_bars, regime_volume=regime_volume,
         )  # fmt: skip
     except ValidationError as err:
         raise ConfigError(_describe(err, "synthetic_market")) from None
@@ -169,7 +184,8 @@ def _generate(spec: SyntheticSpec) -> SyntheticMarket:
     rng = np.random.default_rng(spec.seed)
     n = spec.bars
     shocks = rng.standard_normal(n)
-    sigma, mu = _returns_model(spec, shocks)
+    on = _regime_states(spec)
+    sigma, mu = _returns_model(spec, shocks, on)
     returns = mu + sigma * shocks
     close = spec.price * np.exp(np.cumsum(returns))
     previous = np.concatenate([[spec.price], close[:-1]])
@@ -178,6 +194,8 @@ def _generate(spec: SyntheticSpec) -> SyntheticMarket:
     low = np.minimum(open_, close) * np.exp(-0.5 * sigma * rng.exponential(size=n))
     log_volume = np.log(spec.volume) + 0.5 * np.abs(returns) / spec.vol
     volume = np.exp(log_volume + 0.3 * rng.standard_normal(n))
+    if on is not None:
+        volume = np.where(on, volume * spec.regime_volume, volume)
     start = pd.Timestamp(spec.start)
     start = start.tz_localize("UTC") if start.tz is None else start.tz_convert("UTC")
     index = as_utc_index(pd.date_range(start, periods=n, freq=timeframe_to_offset(spec.timeframe)))
@@ -188,6 +206,8 @@ def _generate(spec: SyntheticSpec) -> SyntheticMarket:
     ratio = mu[1:] / sigma[1:]
     oracle[:-1] = 0.5 * (1.0 + np.vectorize(math.erf)(ratio / math.sqrt(2.0)))
     source = f"synthetic:{spec.kind}?bars={n}&seed={spec.seed}&timeframe={spec.timeframe}"
+    if on is not None:
+        source += f"&regime={spec.regime:g}"
     candles.attrs.update(source=source, naive_timezone=False, timeframe=spec.timeframe)
     description = (
         f"{spec.kind} synthetic market: {n} {spec.timeframe} bars from {start.isoformat()}, "
@@ -199,6 +219,11 @@ def _generate(spec: SyntheticSpec) -> SyntheticMarket:
             f"; next drift = -{spec.edge:g} * sigma * tanh(sum of the last {spec.memory} "
             "returns / (sqrt(memory) * sigma))"
         )
+        if on is not None:
+            description += (
+                f", only in a regime on {spec.regime:.0%} of bars (spells of ~{spec.regime_bars:g} "
+                f"bars, volume x{spec.regime_volume:g})"
+            )
     else:
         description += "; no drift: nothing is predictable"
     return SyntheticMarket(
@@ -209,8 +234,32 @@ def _generate(spec: SyntheticSpec) -> SyntheticMarket:
     )
 
 
-def _returns_model(spec: SyntheticSpec, shocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-bar volatility ``sigma[t]`` and drift ``mu[t]``, both known at the close of t-1."""
+def _regime_states(spec: SyntheticSpec) -> np.ndarray | None:
+    """Whether the edge is on at each bar (a two-state Markov chain), or None when always on.
+
+    Drawn from its own generator, so ``regime=1`` markets stay identical to plain ones.
+    """
+    if spec.kind != "planted" or spec.regime >= 1.0:
+        return None
+    rng = np.random.default_rng([spec.seed, 7919])
+    leave = 1.0 / spec.regime_bars
+    enter = min(leave * spec.regime / (1.0 - spec.regime), 1.0)
+    u = rng.random(spec.bars)
+    on = np.empty(spec.bars, dtype=bool)
+    state = bool(u[0] < spec.regime)
+    for t in range(spec.bars):
+        on[t] = state
+        state = (u[t] >= leave) if state else (u[t] < enter)
+    return on
+
+
+def _returns_model(
+    spec: SyntheticSpec, shocks: np.ndarray, on: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-bar volatility ``sigma[t]`` and drift ``mu[t]``, both known at the close of t-1.
+
+    With regime states ``on``, the drift of bar ``t`` is planted only when ``on[t-1]``.
+    """
     n = len(shocks)
     sigma = np.empty(n)
     mu = np.zeros(n)
@@ -224,7 +273,7 @@ def _returns_model(spec: SyntheticSpec, shocks: np.ndarray) -> tuple[np.ndarray,
         s = math.sqrt(variance)
         sigma[t] = s
         drift = 0.0
-        if planted and len(recent) == spec.memory:
+        if planted and len(recent) == spec.memory and (on is None or on[t - 1]):
             drift = -spec.edge * s * math.tanh(window / (scale * s))
         mu[t] = drift
         eps = s * float(shocks[t])

@@ -82,6 +82,11 @@ class GateSpec(BaseModel):
         description="The backtest's Sharpe interval lower bound after costs must exceed this "
         "(a classification edge that costs eat is no edge); null switches the check off.",
     )
+    min_trades: int | None = Field(
+        30, ge=1,
+        description="The fitted trade policy must make at least this many out-of-sample trades "
+        "(a policy that almost never trades shows nothing); null switches the check off.",
+    )
     require_input_scale_ok: bool = Field(True, description="Refuse un-normalised model inputs.")
     require_finite: bool = Field(True, description="Refuse NaN/inf logits or probabilities.")
 
@@ -135,6 +140,7 @@ class GateEvidence:
     input_scale_ok: bool | None = None
     input_scale_issues: tuple[str, ...] = ()
     sharpe_lower: float | None = None
+    n_trades: int | None = None
 
     @classmethod
     def from_results(
@@ -146,6 +152,7 @@ class GateEvidence:
         baseline_metrics: Mapping[str, ClassificationMetrics] | None = None,
         n_rows: int | None = None,
         sharpe_lower: float | None = None,
+        n_trades: int | None = None,
     ) -> GateEvidence:
         """Collect the evidence from the evaluation stages of one experiment.
 
@@ -181,6 +188,7 @@ class GateEvidence:
             input_scale_ok=None if stats is None else stats.ok,
             input_scale_issues=() if stats is None else tuple(i.name for i in stats.issues),
             sharpe_lower=sharpe_lower,
+            n_trades=n_trades,
         )
 
 
@@ -421,14 +429,34 @@ def _sharpe_check(threshold: float, ev: GateEvidence) -> GateCheck:
             "no backtest was run, so there is no Sharpe interval after costs; enable the "
             "backtest or set gate.min_sharpe_lower: null.",
         )
+    if math.isnan(ev.sharpe_lower):
+        return GateCheck(
+            "sharpe_ci_low", None, threshold, False,
+            "the fitted trade policy never traded out of sample (validation showed nothing "
+            "that pays after costs), so there is no Sharpe interval: no trading edge is shown.",
+        )
     ok = ev.sharpe_lower > threshold
     return GateCheck(
         "sharpe_ci_low",
         ev.sharpe_lower,
         threshold,
         ok,
-        f"backtest Sharpe lower bound after costs {ev.sharpe_lower:+.2f} must exceed "
-        f"{threshold:+.2f}" + ("." if ok else ": no profit after fees and slippage is shown."),
+        f"the fitted trade policy's Sharpe lower bound after costs {ev.sharpe_lower:+.2f} must "
+        f"exceed {threshold:+.2f}" + ("." if ok else ": no profit after fees and slippage is shown."),
+    )
+
+
+def _trades_check(minimum: int, ev: GateEvidence) -> GateCheck:
+    if ev.n_trades is None:
+        return _missing("min_trades", float(minimum), "the fitted policy's out-of-sample trade count")
+    ok = ev.n_trades >= minimum
+    return GateCheck(
+        "min_trades",
+        float(ev.n_trades),
+        float(minimum),
+        ok,
+        f"the fitted trade policy made {ev.n_trades} out-of-sample trades (need at least "
+        f"{minimum})" + ("." if ok else ": too few to show a trading edge."),
     )
 
 
@@ -508,5 +536,7 @@ def evaluate_gate(spec: GateSpec, evidence: GateEvidence) -> GateVerdict:
         checks.append(_share_ratio_check(*spec.class_share_ratio, ev))
     if spec.min_sharpe_lower is not None:
         checks.append(_sharpe_check(spec.min_sharpe_lower, ev))
+    if spec.min_trades is not None:
+        checks.append(_trades_check(spec.min_trades, ev))
     checks += _seed_checks(spec, ev)
     return GateVerdict(passed=all(c.passed for c in checks), checks=checks)

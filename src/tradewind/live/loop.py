@@ -21,9 +21,10 @@ from tradewind.artifacts.bundle import Bundle, load_bundle
 from tradewind.exceptions import ConfigError
 from tradewind.live.log import SignalLog
 from tradewind.live.sources import CandleSource
+from tradewind.policy import TradePolicy
 from tradewind.signals.ensemble import Ensemble
 from tradewind.signals.generate import signal_from_bundle
-from tradewind.signals.model import Direction, Signal, SignalSpec
+from tradewind.signals.model import Direction, Signal
 from tradewind.timeframes import timeframe_seconds
 
 __all__ = ["LiveResult", "format_signal", "resolve_model", "run_live"]
@@ -88,7 +89,7 @@ def run_live(
     *,
     source: CandleSource,
     log: SignalLog,
-    spec: SignalSpec | None = None,
+    policy: TradePolicy | None = None,
     symbol: str,
     timeframe: str,
     max_bars: int | None = None,
@@ -106,6 +107,8 @@ def run_live(
         A Bundle, an Ensemble, a bundle directory or a registry ref (see :func:`resolve_model`).
     source:
         Closed candles (:class:`ExchangeSource`, :class:`ReplaySource`).
+    policy:
+        The trade policy (default: the model's own, chosen on validation rows by its run).
     log:
         Where signals go; the loop resumes after its newest bar for ``symbol``/``timeframe``.
     max_bars:
@@ -158,7 +161,7 @@ def run_live(
             result.bars_seen += 1
             if len(upto) < need:
                 continue
-            sig = _signal(predictor, upto, spec, symbol, timeframe, version)
+            sig = _signal(predictor, upto, policy, symbol, timeframe, version)
             if log.append(sig):
                 result.logged.append(sig)
                 if show:
@@ -169,10 +172,10 @@ def run_live(
             return result
 
 
-def _signal(predictor: Predictor, candles: pd.DataFrame, spec: SignalSpec | None, symbol: str,
+def _signal(predictor: Predictor, candles: pd.DataFrame, policy: TradePolicy | None, symbol: str,
             timeframe: str, version: str | None) -> Signal:
     if isinstance(predictor, Ensemble):
-        return predictor.signal(candles, spec, symbol=symbol, timeframe=timeframe,
+        return predictor.signal(candles, policy, symbol=symbol, timeframe=timeframe,
                                 model_version=version)
-    return signal_from_bundle(predictor, candles, spec, symbol=symbol, timeframe=timeframe,
+    return signal_from_bundle(predictor, candles, policy, symbol=symbol, timeframe=timeframe,
                               model_version=version)

@@ -1,4 +1,4 @@
-"""The out-of-sample backtest of an experiment: walk-forward probabilities → trades.
+"""The run's out-of-sample trading: per-fold policies, the backtest section, predictions file.
 
 Only bars with an out-of-sample prediction may open a trade; every other bar is flat.
 The candles span the first to the last out-of-sample bar plus the holding period, so
@@ -7,54 +7,77 @@ buy-and-hold is measured over the same stretch of time.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
+from rich.console import Console
 
-from tradewind.backtest import BacktestConfig, BacktestStats, backtest_probabilities
+from tradewind.backtest import PolicyFit
 from tradewind.config import Experiment
+from tradewind.data.atomic import write_parquet_atomic
+from tradewind.pipeline.policy import (
+    PolicyOutcome,
+    TradedPolicy,
+    fit_fold_policy,
+    run_policies,
+)
+from tradewind.policy import TradePolicy
 
 if TYPE_CHECKING:
     from tradewind.pipeline.experiment import OutOfSample
+    from tradewind.pipeline.folds import FoldResult
     from tradewind.pipeline.prepare import Prepared
 
-__all__ = ["oos_backtest"]
+__all__ = ["PREDICTIONS_NAME", "backtest_section", "fold_policy", "oos_trading",
+           "write_predictions"]
 
+PREDICTIONS_NAME = "predictions.parquet"
 _MAX_CURVE_POINTS = 2000
 
 
-def oos_backtest(exp: Experiment, prep: Prepared, oos: OutOfSample) -> tuple[BacktestStats, dict[str, Any]]:
-    """Backtest the calibrated out-of-sample probabilities after fees and slippage.
+def fold_policy(exp: Experiment, prep: Prepared, fold: FoldResult) -> PolicyFit:
+    """The fold's trade policy: fitted on its validation rows, or every signal (``policy.fit``
+    false)."""
+    if not exp.policy.fit:
+        every = TradePolicy.every_signal(exp.labels, exp.backtest.exit_spec(exp.labels))
+        return PolicyFit(every, "policy.fit is false: every signal is traded", None, 0, None)
+    first_test = int(prep.candles.index.get_indexer(prep.index[fold.test_rows[:1]])[0])
+    return fit_fold_policy(exp, prep, fold.val_rows, fold.val_probs, fold.train_rows,
+                           end_before=first_test)
 
-    Returns the statistics and the report's ``backtest`` section (statistics, costs,
-    trade count by exit reason, and a down-sampled equity curve beside buy-and-hold).
-    """
-    spec = exp.backtest
-    exits = spec.exit_spec(exp.labels)
-    holding = exits.holding_bars(exp.labels.horizon)
-    candle_rows = prep.candles.index.get_indexer(prep.index[oos.rows])
-    first, stop = int(candle_rows[0]), min(int(candle_rows[-1]) + holding + 2, len(prep.candles))
-    warm = max(first - 4 * exits.atr_period, 0)  # the exits' ATR needs bars before the first trade
-    candles = prep.candles.iloc[warm:stop]
-    proba = np.full((len(candles), len(prep.classes)), np.nan)
-    proba[candle_rows - warm] = oos.probs
-    config = BacktestConfig(
-        initial_equity=spec.initial_equity, fee_bps=spec.fee_bps, slippage_bps=spec.slippage_bps,
-        long_only=spec.signal.long_only,
-    )
-    result, stats = backtest_probabilities(
-        candles, proba, prep.classes, exits, horizon=exp.labels.horizon,
-        timeframe=prep.timeframe, start=first - warm, signal=spec.signal, config=config,
-        seed=exp.seed,
-    )
-    section = {
+
+def oos_trading(exp: Experiment, prep: Prepared, folds: list[FoldResult],
+                console: Console) -> PolicyOutcome:
+    """Fit each fold's policy on its validation rows, then trade every fold's test rows."""
+    fits = []
+    for fold in folds:
+        fit = fold_policy(exp, prep, fold)
+        val = "" if fit.mean_bp is None else f", validation {fit.n_trades} trades {fit.mean_bp:+.1f} bp"
+        console.print(f"[bold]policy[/] fold {fold.fold + 1}: {fit.policy.describe()}{val}")
+        fits.append(fit)
+    outcome = run_policies(exp, prep, folds, fits)
+    for name, row in outcome.section["results"].items():
+        lo, hi = row["sharpe_ci"]
+        span = "n/a" if lo is None or hi is None else f"[{lo:+.2f}, {hi:+.2f}]"
+        console.print(f"  {name:<16} {row['n_trades']:>6} trades, Sharpe after costs {span}, "
+                      f"return {row['total_return']:+.1%}")
+    console.print(f"[bold]trading[/] {outcome.section['headline']}")
+    return outcome
+
+
+def backtest_section(exp: Experiment, traded: TradedPolicy) -> dict[str, Any]:
+    """The report's ``backtest`` section: the fitted policy's statistics, costs, exits, equity."""
+    result, stats = traded.result, traded.stats
+    return {
         **stats.to_dict(),
-        "costs": {"fee_bps": spec.fee_bps, "slippage_bps": spec.slippage_bps},
-        "exits": exits.model_dump(mode="json"),
+        "policy": "fitted per fold on validation rows (see the policy section)",
+        "costs": {"fee_bps": exp.backtest.fee_bps, "slippage_bps": exp.backtest.slippage_bps},
+        "exits": exp.backtest.exit_spec(exp.labels).model_dump(mode="json"),
         "exit_reasons": result.trades["exit_reason"].value_counts().to_dict(),
-        "equity": _curve(result.index, result.equity, result.close, spec.initial_equity),
+        "equity": _curve(result.index, result.equity, result.close, result.initial_equity),
     }
-    return stats, section
 
 
 def _curve(index: Any, equity: np.ndarray, close: np.ndarray, initial: float) -> dict[str, list]:
@@ -66,3 +89,24 @@ def _curve(index: Any, equity: np.ndarray, close: np.ndarray, initial: float) ->
         "value": equity[keep].round(6).tolist(),
         "buy_and_hold": hold[keep].round(6).tolist(),
     }
+
+
+def write_predictions(out_dir: Path, prep: Prepared, oos: OutOfSample,
+                      outcome: PolicyOutcome | None) -> Path:
+    """``predictions.parquet``: one row per out-of-sample bar (schema in docs/REPORT.md)."""
+    classes = list(prep.classes)
+    frame = pd.DataFrame({"fold": oos.fold_ids.astype(np.int64),
+                          "label": pd.array([classes[i] if i >= 0 else None for i in oos.y],
+                                            dtype="string")},
+                         index=pd.DatetimeIndex(prep.index[oos.rows], name="timestamp"))
+    for k, name in enumerate(classes):
+        frame[f"p_{name}"] = oos.probs[:, k]
+    for k, name in enumerate(classes):
+        frame[f"logit_{name}"] = oos.logits[:, k]
+    for base, probs in oos.baselines.items():
+        for k, name in enumerate(classes):
+            frame[f"{base}_p_{name}"] = probs[:, k]
+    if outcome is not None:
+        for key, traded in outcome.traded.items():
+            frame[f"position_{key}"] = traded.positions.astype(np.int8)
+    return write_parquet_atomic(frame, out_dir / PREDICTIONS_NAME)

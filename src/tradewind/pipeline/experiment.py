@@ -26,10 +26,11 @@ from tradewind.evaluation import (
     moving_block_bootstrap_ci,
     run_baselines,
 )
-from tradewind.pipeline.backtesting import oos_backtest
+from tradewind.pipeline.backtesting import backtest_section, oos_trading, write_predictions
 from tradewind.pipeline.exporting import export_run_bundle
 from tradewind.pipeline.final import refit_and_bundle
 from tradewind.pipeline.folds import FoldResult, run_fold
+from tradewind.pipeline.policy import check_policy_rows
 from tradewind.pipeline.prepare import Prepared, load_candles, prepare
 from tradewind.pipeline.reporting import build_report, importance_section, log_to_registry
 from tradewind.pipeline.teacher import teacher_student_section
@@ -109,6 +110,7 @@ def run_experiment(
     prep = prepare(exp, candles)
     horizon = exp.labels.horizon
     splits = walk_forward(len(prep.samples), exp.split, horizon)
+    check_policy_rows(exp, [len(s.val) for s in splits])
     console.print(f"[bold]features[/] {prep.n_features} ({prep.features.warmup_rows} warm-up rows "
                   f"dropped), {len(prep.samples):,} labelled windows, {len(splits)} folds")
 
@@ -151,17 +153,13 @@ def run_experiment(
     baseline_metrics = {
         name: classification_metrics(oos.y, probs, classes) for name, probs in baselines.items()
     }
-    backtest_stats, backtest_section = None, None
-    if exp.backtest.enabled:
-        backtest_stats, backtest_section = oos_backtest(exp, prep, oos)
-        console.print(f"[bold]backtest[/] {backtest_stats.n_trades} trades after costs, Sharpe "
-                      f"{backtest_stats.sharpe:+.2f} [{backtest_stats.sharpe_ci_low:+.2f}, "
-                      f"{backtest_stats.sharpe_ci_high:+.2f}], buy-and-hold "
-                      f"{backtest_stats.buy_and_hold_return:+.1%}")
+    trading = oos_trading(exp, prep, folds, console) if exp.backtest.enabled else None
+    traded = None if trading is None else trading.fitted.stats  # what the gate judges
     evidence = GateEvidence.from_results(
         metrics=metrics, bootstrap=boot, diagnostics=diagnostics,
         baseline_metrics=baseline_metrics, n_rows=len(oos.y),
-        sharpe_lower=None if backtest_stats is None else backtest_stats.sharpe_ci_low,
+        sharpe_lower=None if traded is None else traded.sharpe_ci_low,
+        n_trades=None if traded is None else traded.n_trades,
     )
     verdict = evaluate_gate(exp.gate, evidence)
 
@@ -175,8 +173,9 @@ def run_experiment(
         diagnostics=diagnostics, verdict=verdict, ece_before=ece_before, ece_after=ece_after,
         bundle_path=bundle_path,
     )
-    if backtest_section is not None:
-        report = report.model_copy(update={"backtest": backtest_section})
+    if trading is not None:
+        report = report.model_copy(update={"backtest": backtest_section(exp, trading.fitted),
+                                           "policy": trading.section})
     if exp.importance.enabled:
         report = report.model_copy(
             update={"importance": importance_section(exp, prep, folds, fitted)})
@@ -186,6 +185,7 @@ def run_experiment(
         console.print(f"[bold]teacher[/] MCC {distillation.teacher.mcc:+.3f} vs student "
                       f"{metrics.mcc:+.3f}: {distillation.reading}")
     json_path, html_path = write_report(report, out_dir, html=html)
+    write_predictions(out_dir, prep, oos, trading)
     exported = export_run_bundle(exp, bundle_path, out_dir)  # before MLflow: a failed export
     if exported is not None:                                 # is never registered
         console.print(f"[bold]export[/] {exported['format']}: {', '.join(exported['files'])} "

@@ -2,7 +2,8 @@
 
 The number of epochs comes from the folds (median best epoch), so the refit needs no
 look at data it is judged on. The last ``split.val_fraction`` of the samples, purged by
-the horizon, is held out to fit the temperature, exactly as in each fold.
+the horizon, is held out to fit the temperature and to choose the trade policy, exactly
+as in each fold.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from tradewind.artifacts.bundle import BundleManifest, save_bundle
 from tradewind.config import Experiment
 from tradewind.features import warmup_bars
 from tradewind.pipeline.folds import FoldResult, train_and_calibrate
+from tradewind.pipeline.policy import fit_fold_policy
 from tradewind.pipeline.prepare import Prepared
+from tradewind.policy import TradePolicy
 from tradewind.training import TrainSpec
 
 __all__ = ["final_training_spec", "refit_and_bundle"]
@@ -75,6 +78,13 @@ def refit_and_bundle(
         prep, exp, train, val, training=spec, seed=exp.seed, progress=progress,
         description="refit", teacher=teacher,
     )
+    if exp.backtest.enabled and exp.policy.fit:
+        chosen = fit_fold_policy(exp, prep, val, trained.calibrator.predict_proba(trained.val_logits),
+                                 train)
+        policy, policy_reason = chosen.policy, chosen.reason
+    else:
+        policy = TradePolicy.every_signal(exp.labels, exp.backtest.exit_spec(exp.labels))
+        policy_reason = "every signal (policy fitting is off)"
     manifest = BundleManifest(
         tradewind_version=__version__,
         name=exp.name,
@@ -109,6 +119,8 @@ def refit_and_bundle(
         },
         gate=verdict.to_dict(),
         training={"epochs": spec.epochs, "train_rows": len(train), "calibration_rows": len(val),
-                  "seed": exp.seed, **({"teacher": teacher_info} if teacher_info else {})},
+                  "seed": exp.seed, "policy": policy_reason,
+                  **({"teacher": teacher_info} if teacher_info else {})},
+        policy=policy.model_dump(mode="json"),
     )
     return save_bundle(path, trained.model, manifest)

@@ -60,6 +60,7 @@ class FoldResult:
     best_epoch: int
     history: list[dict[str, Any]]
     model_input: np.ndarray  # normalised last-bar features of test rows, for the scale audit
+    val_probs: np.ndarray  # calibrated probabilities of the validation rows (policy fitting)
     metrics: dict[str, Any] = field(default_factory=dict)
     n_params: int = 0
     teacher: TeacherOutput | None = None
@@ -189,6 +190,7 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
         best_epoch=trained.best_epoch,
         history=trained.history,
         model_input=trained.windows.matrix[torch.from_numpy(test_rows)].numpy(),
+        val_probs=trained.calibrator.predict_proba(trained.val_logits),
         metrics=scored.metrics,
         n_params=trained.n_params,
         teacher=teacher_out,

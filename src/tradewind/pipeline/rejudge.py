@@ -70,7 +70,12 @@ def evidence_from_report(report: ExperimentReport) -> GateEvidence:
         input_scale_issues=() if stats is None else tuple(
             str(i.get("name")) for i in stats.get("issues", [])),
         sharpe_lower=None if report.backtest is None else report.backtest.get("sharpe_ci_low"),
+        n_trades=None if report.backtest is None else _int(report.backtest.get("n_trades")),
     )
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def rejudge(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) -> Rejudged:

@@ -283,3 +283,35 @@ def importance_png(importance: Importance, top: int = 20) -> bytes:
     ax.set_xlabel(what, fontsize=9)
     ax.set_title(f"Feature importance out of sample, top {len(rows)} of {len(importance.features)}")
     return _png(fig)
+
+
+def policy_png(curves: Sequence[Sequence[dict]], equity: dict | None) -> bytes:
+    """Left: each fold's validation curve (threshold → net bp per trade, dot size ~ trades).
+    Right: out-of-sample equity after costs of each way of trading, and buy-and-hold."""
+    fig, axes = _figure(11, 3.8, 1, 2)
+    ax_val, ax_eq = axes[0]
+    for k, curve in enumerate(curves):
+        pts = [(c["threshold"], c["mean_bp"], c["n_trades"]) for c in curve if c.get("mean_bp") is not None]
+        if pts:
+            x, y, n = (np.asarray(v, dtype=float) for v in zip(*pts, strict=True))
+            ax_val.plot(x, y, marker=".", lw=1, label=f"fold {k + 1}")
+            ax_val.scatter(x, y, s=np.clip(n, 4, 200), alpha=0.3)
+    ax_val.axhline(0, color="0.5", lw=0.8)
+    ax_val.set_xlabel("confidence threshold")
+    ax_val.set_ylabel("net bp per trade (validation)")
+    ax_val.set_title("Validation curves of the chosen policies")
+    if curves:
+        ax_val.legend(fontsize=7, frameon=False)
+    if equity and isinstance(equity.get("timestamp"), list):
+        x = np.arange(len(equity["timestamp"]))
+        for name, values in equity.items():
+            if name == "timestamp" or not isinstance(values, list) or len(values) != len(x):
+                continue
+            style = {"color": "0.5", "ls": "--"} if name == "buy_and_hold" else {}
+            if name == "fitted":
+                style = {"color": _MODEL, "lw": 2}
+            ax_eq.plot(x, np.asarray(values, dtype=float), label=name.replace("_", " "), **style)
+        ax_eq.legend(fontsize=7, frameon=False)
+    ax_eq.set_title("Out-of-sample equity after costs")
+    ax_eq.set_xlabel("out-of-sample bars (down-sampled)")
+    return _png(fig)

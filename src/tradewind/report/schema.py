@@ -34,6 +34,9 @@ __all__ = [
     "GateVerdict",
     "Importance",
     "OOSMetrics",
+    "PolicyFold",
+    "PolicyResult",
+    "PolicySection",
     "RegistryInfo",
     "ReliabilityBin",
     "ShareWindow",
@@ -358,6 +361,67 @@ def _tradewind_version() -> str:
         return "unknown"
 
 
+class PolicyFold(Section):
+    """The trade policy one fold chose on its validation rows (never its test rows)."""
+
+    fold: int = Field(description="Fold number (0-based).")
+    description: str = Field(description="The chosen parameters in words.")
+    reason: str = Field(description="`chosen`, or why the policy does not trade.")
+    policy: FreeDict = Field(description="The chosen `TradePolicy`, as stored in a bundle.")
+    val_trades: int = Field(description="Validation trades of the chosen candidate.")
+    val_mean_bp: Metric = Field(None, description="Its net return per validation trade, bp.")
+    val_objective: Metric = Field(None, description="Its objective (the lower bound) on validation.")
+    curve: list[FreeDict] = Field(
+        default_factory=list,
+        description="Validation curve of the chosen family: threshold, n_trades, mean_bp.",
+    )
+
+
+class PolicyResult(Section):
+    """One way of trading the out-of-sample rows, after costs (a trading, not a classification, figure)."""
+
+    n_trades: int = Field(description="Closed trades.")
+    sharpe: Metric = Field(description="Annualised Sharpe ratio of the equity after costs.")
+    sharpe_ci: list[Metric] = Field(description="Block-bootstrap interval of the Sharpe ratio.")
+    total_return: Metric = Field(description="Return over the out-of-sample stretch.")
+    net_bp_per_trade: Metric = Field(None, description="Mean net return per trade, basis points.")
+    net_bp_ci: list[float] | None = Field(None, description="Student-t interval of it (report level).")
+    hit_rate: Metric = Field(None, description="Share of trades with a positive net result.")
+    exposure: Metric = Field(None, description="Share of bars with a position held at the close.")
+    turnover: Metric = Field(None, description="Traded notional per unit of average equity and year.")
+    max_drawdown: Metric = Field(None, description="Largest fall of equity from a peak (fraction).")
+    long_share: Metric = Field(None, description="Share of out-of-sample bars that asked for a long.")
+    short_share: Metric = Field(None, description="Share of out-of-sample bars that asked for a short.")
+
+
+class PolicySection(Section):
+    """Probabilities → positions: per-fold fitted policies and how trading them went."""
+
+    objective: str = Field(description="What validation fitting maximised (`return_lcb`, `sharpe_lcb`).")
+    level: float = Field(description="One-sided confidence level of that lower bound.")
+    min_trades: int = Field(description="Validation trades a candidate needed.")
+    candidates: int = Field(description="Candidates tried per fold.")
+    folds: list[PolicyFold] = Field(description="The model's policy per fold.")
+    baseline_folds: list[PolicyFold] = Field(
+        default_factory=list, description="The logistic baseline's policy per fold (same fitting)."
+    )
+    results: dict[str, PolicyResult] = Field(
+        description="`every_signal`, `fitted` (judged by the gate) and `logistic_fitted`, on the "
+        "same out-of-sample rows and costs."
+    )
+    buy_and_hold_return: Metric = Field(description="Buy-and-hold return over the same stretch.")
+    tradable_edge: bool = Field(
+        description="The fitted policy's Sharpe interval lies above 0 with enough trades."
+    )
+    beats_baseline: bool | None = Field(
+        None, description="The fitted policy's Sharpe lower bound exceeds the logistic policy's Sharpe."
+    )
+    headline: str = Field(description="One line: was a tradable edge shown, and against the baseline?")
+    equity: FreeDict | None = Field(
+        None, description="Down-sampled equity curves: timestamp, one list per result, buy_and_hold."
+    )
+
+
 class ExperimentReport(Section):
     """Everything one experiment found out, as written to ``report.json``."""
 
@@ -386,6 +450,10 @@ class ExperimentReport(Section):
         None,
         description="Backtest statistics (free form); an `equity` list of numbers, or "
         "`{timestamp: [...], value: [...]}`, is drawn with its drawdown.",
+    )
+    policy: PolicySection | None = Field(
+        None, description="Trade policies fitted on validation rows and traded out of sample "
+        "(null when the backtest is off).",
     )
     importance: Importance | None = Field(
         None, description="Out-of-sample feature importance (null when `importance.enabled` is false)."

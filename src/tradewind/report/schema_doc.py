@@ -88,5 +88,34 @@ def schema_markdown() -> str:
         "|---|---|---|---|",
         *_rows(ExperimentReport, ""),
         "",
+        *_PREDICTIONS,
     ]
     return "\n".join(lines)
+
+
+_PREDICTIONS = [
+    "# predictions.parquet",
+    "",
+    "Every out-of-sample row of the run, one per bar, in time order, beside `report.json`:",
+    "`pandas.read_parquet(\"out/quickstart/predictions.parquet\")`. The index `timestamp` is "
+    "the bar's open time (UTC); the prediction was made at that bar's close.",
+    "",
+    "| column | type | present | description |",
+    "|---|---|---|---|",
+    "| `fold` | integer | always | Walk-forward fold whose test segment holds the row (0-based). |",
+    "| `label` | string | always | The true class (null where the label is unknown). |",
+    "| `p_<CLASS>` | number | always | The model's calibrated probability of each class. |",
+    "| `logit_<CLASS>` | number | always | The model's raw logit of each class (before calibration). |",
+    "| `<baseline>_p_<CLASS>` | number | always | Each baseline's probability of each class (same rows). |",
+    "| `position_every_signal` | integer | with a backtest | Side every-signal trading asked for at the bar "
+    "(+1 long, -1 short, 0 flat). |",
+    "| `position_fitted` | integer | with a backtest | Side the fold's fitted trade policy asked for (what the "
+    "gate judges). |",
+    "| `position_logistic_fitted` | integer | with the logistic baseline | Side of the same fitting on the logistic "
+    "baseline's probabilities. |",
+    "",
+    "Position columns are present when the backtest ran (`backtest.enabled`). A position is "
+    "the order at the bar's close; the engine fills it at the next open, unless a position "
+    "in the same direction is already held.",
+    "",
+]

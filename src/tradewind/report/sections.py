@@ -312,6 +312,42 @@ def backtest(r: ExperimentReport) -> str:
     return "\n".join(parts) or "<p>The backtest section is empty.</p>"
 
 
+def policy(r: ExperimentReport) -> str:
+    """Probabilities → positions: the headline, the ways of trading side by side, per-fold choices."""
+    pol = r.policy
+    if pol is None:
+        return ""
+    names = {"every_signal": "every signal (naive)", "fitted": "fitted policy (gate judges this)",
+             "logistic_fitted": "same fitting, logistic baseline"}
+    rows = []
+    for key, res in pol.results.items():
+        rows.append([names.get(key, key), num(res.n_trades),
+                     with_ci(res.sharpe, res.sharpe_ci if None not in res.sharpe_ci else None,
+                             signed=True),
+                     num(res.total_return, signed=True),
+                     with_ci(res.net_bp_per_trade, res.net_bp_ci, signed=True),
+                     num(res.hit_rate), num(res.exposure), num(res.max_drawdown)])
+    rows.append(["buy and hold", "—", "—", num(pol.buy_and_hold_return, signed=True),
+                 "—", "—", "—", "—"])
+    head = ["trading", "trades", f"Sharpe after costs [{r.oos.ci_level:.0%}]", "return",
+            "net bp / trade [interval]", "hit rate", "exposure", "max drawdown"]
+    folds = [[f.fold + 1, f.description, f.reason, num(f.val_trades),
+              num(f.val_mean_bp, signed=True), num(f.val_objective, signed=True)]
+             for f in pol.folds]
+    note = (f"Each fold chose one of {pol.candidates} candidates on its validation rows only, by "
+            f"the {pol.level:.0%} lower bound of {pol.objective.replace('_', ' ')}, with at least "
+            f"{pol.min_trades} validation trades; ties went to fewer trades. These are trading "
+            "figures after costs; the MCC elsewhere in this report is a classification figure.")
+    return "\n".join([
+        f'<div class="note">{esc(pol.headline)}</div>', f'<p class="meta">{esc(note)}</p>',
+        table(head, rows),
+        "<h3>Chosen per fold (validation rows)</h3>",
+        table(["fold", "policy", "why", "val trades", "val net bp", "lower bound"], folds),
+        img(charts.policy_png([f.curve for f in pol.folds], pol.equity),
+            "Validation curves per fold, and out-of-sample equity of each way of trading"),
+    ])
+
+
 def _extra_table(content: Any) -> str:
     """A table for one extras entry: list of rows, name → row dicts, or name → value."""
     if isinstance(content, list) and content and all(isinstance(row, dict) for row in content):
@@ -382,8 +418,10 @@ def render_html(report: ExperimentReport) -> str:
     parts = [(sid, title, fn(report)) for sid, title, fn in _SECTIONS]
     if report.distillation is not None:
         parts.insert(2, ("distillation", "Teacher vs student", distillation(report)))
+    if report.policy is not None:
+        parts.append(("policy", "Trading policy", policy(report)))
     if report.backtest is not None:
-        parts.append(("backtest", "Backtest", backtest(report)))
+        parts.append(("backtest", "Backtest of the fitted policy", backtest(report)))
     if report.importance is not None:
         parts.append(("importance", "Feature importance", importance(report)))
     if report.export is not None:

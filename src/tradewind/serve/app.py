@@ -201,7 +201,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 f"(warm-up {bundle.manifest.warmup_bars} + lookback {bundle.lookback})")
         candles = candles_frame(stamps, values, columnar=columnar)
         try:
-            signal = latest_signal(bundle, candles, settings.signal, symbol=body.symbol,
+            signal = latest_signal(bundle, candles, loaded.policy(settings.policy),
+                                   symbol=body.symbol,
                                    timeframe=body.timeframe, model_version=loaded.version,
                                    fingerprint=loaded.fingerprint,
                                    feature_spec=loaded.feature_spec)

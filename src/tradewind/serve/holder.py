@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from tradewind.artifacts.bundle import Bundle, load_bundle
 from tradewind.artifacts.registry import Registry
 from tradewind.features import FeatureSpec
+from tradewind.policy import TradePolicy
 from tradewind.serve.settings import ServeSettings
 from tradewind.signals import bundle_fingerprint
 
@@ -44,6 +46,15 @@ class LoadedModel:
     fingerprint: str
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     download_dir: Path | None = None
+    _policies: dict[int, TradePolicy] = field(default_factory=dict, repr=False, compare=False)
+
+    def policy(self, overrides: dict[str, Any]) -> TradePolicy:
+        """The bundle's trade policy with the server's overrides, validated once per bundle."""
+        cached = self._policies.get(id(overrides))
+        if cached is None:
+            cached = self.bundle.policy.with_overrides(overrides, "serve policy")
+            self._policies[id(overrides)] = cached
+        return cached
 
     @cached_property
     def feature_spec(self) -> FeatureSpec:

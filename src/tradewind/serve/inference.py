@@ -16,9 +16,9 @@ from tradewind.artifacts.bundle import Bundle
 from tradewind.dataset import Windows
 from tradewind.exceptions import BundleError
 from tradewind.features import FeatureSpec, compute
+from tradewind.policy import TradePolicy
 from tradewind.signals import (
     Signal,
-    SignalSpec,
     check_candles,
     resolve_timeframe,
     signals_from_proba,
@@ -137,7 +137,7 @@ def predict_windows(bundle: Bundle, windows: np.ndarray, side: np.ndarray | None
 def latest_signal(
     bundle: Bundle,
     candles: pd.DataFrame,
-    spec: SignalSpec,
+    policy: TradePolicy,
     *,
     symbol: str,
     timeframe: str | None,
@@ -171,7 +171,7 @@ def latest_signal(
     proba = pd.DataFrame(probs, index=feats.frame.index[rows - 1:],
                          columns=pd.Index(bundle.classes, dtype=object))
     return signals_from_proba(
-        proba, candles, spec, symbol=symbol,
+        proba, candles, policy, symbol=symbol,
         timeframe=resolve_timeframe(timeframe, candles, bundle.manifest.data),
         model_name=bundle.manifest.name, model_version=model_version, fingerprint=fingerprint,
     )[0]

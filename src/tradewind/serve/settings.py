@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tradewind.config import RegistrySpec
-from tradewind.signals.model import SignalSpec
+from tradewind.policy import TradePolicy
 
 __all__ = ["ServeSettings"]
 
@@ -35,8 +36,11 @@ class ServeSettings(BaseModel):
     cache_dir: Path | None = Field(
         None, description="Where registry bundles are downloaded (default: a temporary folder)."
     )
-    signal: SignalSpec = Field(default_factory=SignalSpec,
-                               description="How probabilities become signals on /v1/signal.")
+    policy: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Overrides of the served bundle's own trade policy on /v1/signal (its "
+        "TradePolicy keys, e.g. threshold); empty: the policy the run chose and judged.",
+    )
     max_candles: int = Field(50_000, ge=1, description="Largest candle list /v1/signal accepts.")
     max_batch: int = Field(4096, ge=1, description="Most windows one /v1/predict call may send.")
     log_level: str = Field("info", description="uvicorn log level.")
@@ -51,6 +55,15 @@ class ServeSettings(BaseModel):
         description="Request bodies up to this size are answered on the event loop (fastest); "
         "bigger ones in a worker thread, so the server keeps taking in other requests.",
     )
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted({k.split(".")[0] for k in value} - set(TradePolicy.model_fields))
+        if unknown:
+            raise ValueError(f"policy overrides {unknown} are not trade policy keys; use "
+                             f"{sorted(TradePolicy.model_fields)}")
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -1,6 +1,6 @@
 """Trading signals: calibrated probabilities of a bundle (or an ensemble) → a JSON signal.
 
-``signal_from_bundle(bundle, candles, spec, symbol=...)`` gives the newest bar's
+``signal_from_bundle(bundle, candles, symbol=...)`` gives the newest bar's
 :class:`Signal`; ``signals_for_bars`` gives every bar's through the same code path.
 """
 
@@ -15,14 +15,13 @@ from tradewind.signals.generate import (
     signals_for_bars,
     signals_from_proba,
 )
-from tradewind.signals.model import Direction, OrderType, Signal, SignalSpec
+from tradewind.signals.model import Direction, OrderType, Signal
 
 __all__ = [
     "Direction",
     "Ensemble",
     "OrderType",
     "Signal",
-    "SignalSpec",
     "bundle_fingerprint",
     "check_candles",
     "class_directions",

@@ -16,6 +16,7 @@ import pandas as pd
 
 from tradewind.artifacts.bundle import Bundle
 from tradewind.exceptions import ConfigError
+from tradewind.policy import TradePolicy
 from tradewind.signals.generate import (
     bundle_fingerprint,
     check_candles,
@@ -23,7 +24,7 @@ from tradewind.signals.generate import (
     resolve_timeframe,
     signals_from_proba,
 )
-from tradewind.signals.model import Signal, SignalSpec
+from tradewind.signals.model import Signal
 
 __all__ = ["Ensemble"]
 
@@ -94,6 +95,11 @@ class Ensemble:
             common = common.intersection(frame.index)
         return [frame.loc[common] for frame in frames]
 
+    @property
+    def policy(self) -> TradePolicy:
+        """The first member's trade policy (an ensemble has no validation run of its own)."""
+        return self.bundles[0].policy
+
     def predict_proba(self, candles: pd.DataFrame, *, last_only: bool = False) -> pd.DataFrame:
         """Weighted mean probabilities [bars, classes] by bar open time."""
         return self._mix(self.member_probas(candles, last_only=last_only))
@@ -109,7 +115,7 @@ class Ensemble:
         return votes.mean(axis=0)
 
     def _signals(
-        self, candles: pd.DataFrame, spec: SignalSpec | None, *, symbol: str,
+        self, candles: pd.DataFrame, policy: TradePolicy | None, *, symbol: str,
         timeframe: str | None, model_version: str | None, last_only: bool,
     ) -> list[Signal]:
         check_candles(candles, f"ensemble signals for {symbol}")
@@ -121,14 +127,14 @@ class Ensemble:
                 f"{self.min_candles} candles"
             )
         return signals_from_proba(
-            mixed, candles, spec, symbol=symbol,
+            mixed, candles, policy or self.policy, symbol=symbol,
             timeframe=resolve_timeframe(timeframe, candles, self.bundles[0].manifest.data),
             model_name=self.name, model_version=model_version, fingerprint=self.fingerprint,
             members=len(self.bundles), agreement=self.agreement(frames, mixed),
         )
 
     def signal(
-        self, candles: pd.DataFrame, spec: SignalSpec | None = None, *, symbol: str,
+        self, candles: pd.DataFrame, policy: TradePolicy | None = None, *, symbol: str,
         timeframe: str | None = None, model_version: str | None = None,
     ) -> Signal:
         """The newest bar's signal, with ``members`` and ``agreement`` filled in.
@@ -137,13 +143,13 @@ class Ensemble:
         so when the direction is LONG/SHORT it is the share of members on that side, and a
         FLAT from the threshold still says how united the members are on the leading class.
         """
-        return self._signals(candles, spec, symbol=symbol, timeframe=timeframe,
+        return self._signals(candles, policy, symbol=symbol, timeframe=timeframe,
                              model_version=model_version, last_only=True)[-1]
 
     def signals(
-        self, candles: pd.DataFrame, spec: SignalSpec | None = None, *, symbol: str,
+        self, candles: pd.DataFrame, policy: TradePolicy | None = None, *, symbol: str,
         timeframe: str | None = None, model_version: str | None = None,
     ) -> list[Signal]:
         """Signals for every bar all members can predict, oldest first (batch)."""
-        return self._signals(candles, spec, symbol=symbol, timeframe=timeframe,
+        return self._signals(candles, policy, symbol=symbol, timeframe=timeframe,
                              model_version=model_version, last_only=False)

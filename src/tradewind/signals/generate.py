@@ -10,18 +10,19 @@ the next open is not known when the signal is emitted; the backtester and the la
 measure from ``open[t+1]``, which for a liquid market is within a tick of ``C``):
 
 * ``W`` = ATR(``exits.atr_period``, Wilder) at the signal bar with ``exits.unit="atr"``,
-  or ``C`` with ``unit="pct"`` (distances are then fractions of the close).
-* Long: stop ``C − stop_loss·W``, targets ``C + d·W`` for ``d`` in
-  ``partial_targets + [take_profit]``. Short: mirrored.
+  or ``C`` with ``unit="pct"`` (distances are then fractions of the close); ATR(14) for
+  the entry zone of a time-only policy (no stop, no targets).
+* Long: stop ``C − stop_loss·W``, targets ``C + d·W`` for ``d`` in the policy's
+  ``take_profit_ladder``, else ``[take_profit]``. Short: mirrored.
 * Entry zone, half-width ``h = entry_zone_atr·W``: a MARKET order accepts
   ``[C − h, C + h]``; a LIMIT order waits on the favourable side only
   (long ``[C − h, C]``, short ``[C, C + h]``).
 * ``risk_reward`` = final target distance / stop distance.
 * ``valid_until`` = the signal bar's close time + ``valid_bars`` bars.
 
-The direction is the argmax class (UP/BUY → LONG, DOWN/SELL → SHORT, HOLD → FLAT), FLAT
-when its probability is below ``spec.threshold`` or no level can be placed (ATR warm-up
-or zero ATR).
+The direction and size are :func:`tradewind.policy.decide` of the trade policy (by default
+the bundle's own, chosen on validation rows by its run; the same object the run's
+out-of-sample backtest traded), FLAT when no level can be placed (ATR warm-up or zero ATR).
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ from tradewind.artifacts.bundle import Bundle
 from tradewind.data.canonical import check_canonical
 from tradewind.exceptions import BundleError, ConfigError, DataError
 from tradewind.labels.barriers import atr
-from tradewind.signals.model import Direction, OrderType, Signal, SignalSpec
+from tradewind.labels.spec import ExitSpec
+from tradewind.policy import TradePolicy, decide
+from tradewind.signals.model import Direction, OrderType, Signal
 from tradewind.timeframes import infer_timeframe, timeframe_to_offset
 
 __all__ = [
@@ -119,12 +122,15 @@ def predict_frame(bundle: Bundle, candles: pd.DataFrame, *, last_only: bool = Fa
     return pd.DataFrame(probs, index=feats.frame.index[end], columns=bundle.classes)
 
 
-def _width(candles: pd.DataFrame, spec: SignalSpec) -> np.ndarray:
+def _width(candles: pd.DataFrame, exits: ExitSpec | None) -> np.ndarray:
+    """Distance unit per bar: ATR (``unit="atr"``, and for the entry zone of a time-only
+    policy) or the close (``unit="pct"``)."""
     close = candles["close"].to_numpy(dtype=np.float64)
-    if spec.exits.unit == "pct":
+    if exits is not None and exits.unit == "pct":
         return close
+    period = 14 if exits is None else exits.atr_period
     w = atr(candles["high"].to_numpy(dtype=np.float64), candles["low"].to_numpy(dtype=np.float64),
-            close, spec.exits.atr_period)
+            close, period)
     return np.where(w > 0, w, np.nan)
 
 
@@ -141,7 +147,7 @@ def resolve_timeframe(timeframe: str | None, candles: pd.DataFrame, manifest_dat
 def signals_from_proba(
     proba: pd.DataFrame,
     candles: pd.DataFrame,
-    spec: SignalSpec | None = None,
+    policy: TradePolicy,
     *,
     symbol: str,
     timeframe: str,
@@ -152,50 +158,58 @@ def signals_from_proba(
     agreement: Sequence[float] | None = None,
 ) -> list[Signal]:
     """One :class:`Signal` per row of ``proba`` (columns: class names, index: bar open times
-    present in ``candles``); ``agreement`` is per row, for ensembles."""
-    spec = spec or SignalSpec()
+    present in ``candles``) by ``policy``; ``agreement`` is per row, for ensembles."""
     classes = [str(c) for c in proba.columns]
-    sides = class_directions(classes)
+    class_directions(classes)
     rows = candles.index.get_indexer(proba.index)
     if (rows < 0).any():
         missing = proba.index[rows < 0][0]
         raise DataError(f"signals: probability row {missing} has no candle with that open time")
-    width = _width(candles, spec)
+    values = proba.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values).all(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(f"signals: non-finite probabilities {values[i].tolist()} at {proba.index[i]}")
+    decision = decide(values, classes, policy)
+    exits = policy.exits
+    width = _width(candles, exits)
     close = candles["close"].to_numpy(dtype=np.float64)
     bar = timeframe_to_offset(timeframe)
-    values = proba.to_numpy(dtype=np.float64)
+    order = OrderType(policy.order_type)
+    ladder = policy.ladder()
+    distances = list(ladder[0]) if ladder else [] if exits is None else [exits.take_profit]
     out: list[Signal] = []
     for i, (ts, row) in enumerate(zip(proba.index, rows, strict=True)):
         p = values[i]
-        if not np.isfinite(p).all():
-            raise DataError(f"signals: non-finite probabilities {p.tolist()} at {ts}")
-        win = int(np.argmax(p))
-        confidence = float(p[win])
-        direction = sides[win] if confidence >= spec.threshold else Direction.FLAT
+        side = int(decision.direction[i])
         ref, w = float(close[row]), float(width[row])
         if not np.isfinite(w):
-            direction = Direction.FLAT
+            side = 0
+        direction = Direction.LONG if side > 0 else Direction.SHORT if side < 0 else Direction.FLAT
         zone: tuple[float, float] | None = None
         stop: float | None = None
         targets: list[float] = []
         rr: float | None = None
-        if direction is not Direction.FLAT:
-            sign = 1.0 if direction is Direction.LONG else -1.0
-            half = spec.entry_zone_atr * w
-            if spec.order_type is OrderType.MARKET:
+        if side != 0:
+            sign = float(side)
+            half = policy.entry_zone_atr * w
+            if order is OrderType.MARKET:
                 zone = (ref - half, ref + half)
             else:
                 zone = (ref - half, ref) if sign > 0 else (ref, ref + half)
-            stop = ref - sign * spec.exits.stop_loss * w
-            targets = [ref + sign * d * w for d in [*spec.partial_targets, spec.exits.take_profit]]
-            rr = spec.exits.take_profit / spec.exits.stop_loss
+            if exits is not None:
+                stop = ref - sign * exits.stop_loss * w
+                targets = [ref + sign * d * w for d in distances]
+                rr = distances[-1] / exits.stop_loss
         stamp: datetime = pd.Timestamp(ts).tz_convert("UTC").to_pydatetime()
         out.append(Signal(
             symbol=symbol, timeframe=timeframe, timestamp=stamp, direction=direction,
             probabilities={c: float(v) for c, v in zip(classes, p, strict=True)},
-            confidence=confidence, order_type=spec.order_type, entry_zone=zone,
+            confidence=float(decision.confidence[i]), order_type=order, entry_zone=zone,
             stop_loss=stop, take_profits=targets, risk_reward=rr,
-            valid_until=(pd.Timestamp(ts) + bar * (1 + spec.valid_bars)).to_pydatetime(),
+            size=float(decision.size[i]) if side != 0 else 0.0,
+            valid_until=(pd.Timestamp(ts) + bar * (1 + policy.valid_bars)).to_pydatetime(),
+            max_holding_bars=policy.max_holding, policy=policy.describe(),
             model_name=model_name, model_version=model_version, bundle_fingerprint=fingerprint,
             members=members, agreement=None if agreement is None else float(agreement[i]),
         ))
@@ -203,13 +217,13 @@ def signals_from_proba(
 
 
 def _bundle_signals(
-    bundle: Bundle, candles: pd.DataFrame, spec: SignalSpec | None, *, symbol: str,
+    bundle: Bundle, candles: pd.DataFrame, policy: TradePolicy | None, *, symbol: str,
     timeframe: str | None, model_version: str | None, last_only: bool,
 ) -> list[Signal]:
     check_candles(candles, f"signals for {symbol}")
     proba = predict_frame(bundle, candles, last_only=last_only)
     return signals_from_proba(
-        proba, candles, spec, symbol=symbol,
+        proba, candles, policy or bundle.policy, symbol=symbol,
         timeframe=resolve_timeframe(timeframe, candles, bundle.manifest.data),
         model_name=bundle.manifest.name, model_version=model_version,
         fingerprint=bundle_fingerprint(bundle),
@@ -219,7 +233,7 @@ def _bundle_signals(
 def signal_from_bundle(
     bundle: Bundle,
     candles: pd.DataFrame,
-    spec: SignalSpec | None = None,
+    policy: TradePolicy | None = None,
     *,
     symbol: str,
     timeframe: str | None = None,
@@ -227,24 +241,25 @@ def signal_from_bundle(
 ) -> Signal:
     """The signal of the newest bar of ``candles`` (which must be closed).
 
+    ``policy`` defaults to the bundle's own (the one its run judged out of sample).
     ``candles`` needs at least ``bundle.min_candles`` rows; recursive features and the ATR
     depend on how much history is given, so pass the same history to compare runs.
     ``timeframe`` defaults to ``candles.attrs["timeframe"]``, then the bundle's, then the
     spacing of the index.
     """
-    return _bundle_signals(bundle, candles, spec, symbol=symbol, timeframe=timeframe,
+    return _bundle_signals(bundle, candles, policy, symbol=symbol, timeframe=timeframe,
                            model_version=model_version, last_only=True)[0]
 
 
 def signals_for_bars(
     bundle: Bundle,
     candles: pd.DataFrame,
-    spec: SignalSpec | None = None,
+    policy: TradePolicy | None = None,
     *,
     symbol: str,
     timeframe: str | None = None,
     model_version: str | None = None,
 ) -> list[Signal]:
     """Signals for every bar of ``candles`` with a full window, oldest first (batch)."""
-    return _bundle_signals(bundle, candles, spec, symbol=symbol, timeframe=timeframe,
+    return _bundle_signals(bundle, candles, policy, symbol=symbol, timeframe=timeframe,
                            model_version=model_version, last_only=False)
