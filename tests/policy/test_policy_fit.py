@@ -15,13 +15,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
 from backtest_helpers import random_candles
 from pipeline_helpers import small_experiment
 
-from tradewind.backtest import BacktestConfig, fit_policy, trade_sizes
+from tradewind.backtest import (
+    BacktestConfig,
+    fit_policy,
+    signals_from_probabilities,
+    trade_sizes,
+)
 from tradewind.data import parse_synthetic_source
-from tradewind.exceptions import ConfigError
+from tradewind.exceptions import ConfigError, DataError
 from tradewind.labels import ExitSpec
 from tradewind.pipeline.policy import check_policy_rows, fit_fold_policy
 from tradewind.pipeline.prepare import prepare
-from tradewind.policy import PolicyExit, PolicySpec
+from tradewind.policy import (
+    META_FEATURES,
+    MetaSpec,
+    PolicyExit,
+    PolicySpec,
+    TradePolicy,
+    decide,
+)
 
 EXITS = ExitSpec(take_profit=3.0, stop_loss=2.0, max_holding=1)
 COSTS = BacktestConfig(fee_bps=2.0, slippage_bps=1.0)
@@ -142,3 +154,28 @@ def test_a_policy_no_fold_can_satisfy_is_refused_before_training() -> None:
     meta = small_experiment("synthetic:random_walk?bars=2000", policy={"meta": {"min_rows": 900}})
     with pytest.raises(ConfigError, match=r"policy\.meta\.min_rows 900"):
         check_policy_rows(meta, [300, 400])
+
+
+def test_meta_labeling_is_fitted_on_validation_trades_and_travels_as_numbers() -> None:
+    candles = random_candles(3000, seed=8)
+    proba = _probabilities(candles, 100, informed=0.3, seed=5)
+    spec = SPEC.model_copy(update={"meta": MetaSpec(min_rows=40)})
+    fit = fit_policy(proba, ("DOWN", "UP"), candles, spec, labels_exits=EXITS, horizon=1,
+                     costs=COSTS, train_rows=np.arange(20, 100), start=100)
+    assert fit.policy.trade and fit.meta is not None and fit.meta["fitted"] is True
+    assert fit.meta["fit_trades"] + fit.meta["holdout_trades"] <= fit.n_trades
+    meta = fit.policy.meta
+    assert meta is not None and len(meta.coef) == len(META_FEATURES)
+    again = TradePolicy.model_validate_json(fit.policy.model_dump_json())
+    assert again == fit.policy  # JSON round trip: no pickle, same filter
+    plain = fit.policy.model_copy(update={"meta": None})
+    with_meta = signals_from_probabilities(proba, ("DOWN", "UP"), candles, fit.policy)
+    without = signals_from_probabilities(proba, ("DOWN", "UP"), candles, plain)
+    assert (with_meta.direction != 0).sum() <= (without.direction != 0).sum()
+    assert not (with_meta.direction[without.direction == 0]).any()  # it only removes trades
+    with pytest.raises(DataError, match="meta-labeled policy needs the market state"):
+        decide(proba[100:110], ("DOWN", "UP"), fit.policy)
+    few = SPEC.model_copy(update={"meta": MetaSpec(min_rows=10_000)})
+    fit = fit_policy(proba, ("DOWN", "UP"), candles, few, labels_exits=EXITS, horizon=1,
+                     costs=COSTS, train_rows=np.arange(20, 100), start=100)
+    assert fit.policy.meta is None and "fewer than policy.meta.min_rows" in fit.meta["reason"]

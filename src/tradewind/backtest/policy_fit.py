@@ -29,7 +29,7 @@ from tradewind.backtest.signals_arrays import signals_from_probabilities
 from tradewind.exceptions import ConfigError, DataError
 from tradewind.labels.barriers import barrier_levels, first_touch
 from tradewind.labels.spec import ExitSpec
-from tradewind.policy import PolicySpec, TradePolicy
+from tradewind.policy import MetaFilter, PolicySpec, TradePolicy, decide, state_features
 
 __all__ = ["PolicyFit", "fit_policy", "lower_bound", "round_trip_cost", "trade_sizes"]
 
@@ -49,6 +49,7 @@ class PolicyFit:
     n_trades: int
     mean_bp: float | None
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    meta: dict[str, Any] | None = None  # how meta-labeling went (policy.meta set), else None
 
     def curve(self) -> list[dict[str, Any]]:
         """The validation curve of the chosen family: threshold → net bp per trade, trades."""
@@ -230,8 +231,50 @@ def fit_policy(
             f"no candidate's lower bound was above 0 after costs (best {row['objective']:+.3g})",
             row["objective"], row["n_trades"], row["mean_bp"], candidates,
         )
+    meta = None
+    if spec.meta is not None:
+        policy, meta = _fit_meta(policy, proba, classes, candles, window, start, costs, spec)
     return PolicyFit(policy, "chosen", row["objective"], row["n_trades"], row["mean_bp"],
-                     candidates)
+                     candidates, meta)
+
+
+def _fit_meta(policy: TradePolicy, proba: np.ndarray, classes: Sequence[str],
+              candles: pd.DataFrame, window: pd.DataFrame, start: int, costs: BacktestConfig,
+              spec: PolicySpec) -> tuple[TradePolicy, dict[str, Any]]:
+    """Fit the meta filter on the first validation trades, check it on the last ones."""
+    from sklearn.linear_model import LogisticRegression
+
+    assert spec.meta is not None
+    meta = spec.meta
+    trades = run_backtest(window, signals_from_probabilities(proba, classes, candles, policy)
+                          .from_row(start), costs).trades
+    signal_rows = start + trades["entry_bar"].to_numpy(dtype=np.int64) - 1
+    p_side = decide(proba, classes, policy).p_side[signal_rows]
+    x = np.column_stack([p_side, state_features(candles)[signal_rows]])
+    net = trades["return"].to_numpy(dtype=np.float64)
+    keep = np.isfinite(x).all(axis=1)
+    x, net = x[keep], net[keep]
+    if len(net) < meta.min_rows:
+        return policy, {"fitted": False, "reason": f"{len(net)} validation trades, fewer than "
+                        f"policy.meta.min_rows {meta.min_rows}"}
+    n_fit = round(len(net) * (1.0 - meta.holdout))
+    y = (net > 0).astype(np.int64)
+    if len(np.unique(y[:n_fit])) < 2:
+        return policy, {"fitted": False, "reason": "the first validation trades all won or all lost"}
+    mean, scale = x[:n_fit].mean(axis=0), x[:n_fit].std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    model = LogisticRegression(max_iter=1000).fit((x[:n_fit] - mean) / scale, y[:n_fit])
+    fitted = MetaFilter(mean=mean.tolist(), scale=scale.tolist(), coef=model.coef_[0].tolist(),
+                        intercept=float(model.intercept_[0]), min_probability=meta.min_probability)
+    held = net[n_fit:]
+    allowed = fitted.allows(x[n_fit:])
+    info = {
+        "fitted": True, "fit_trades": n_fit, "holdout_trades": len(held),
+        "holdout_kept": int(allowed.sum()),
+        "holdout_bp_all": float(held.mean() * 1e4) if len(held) else None,
+        "holdout_bp_kept": float(held[allowed].mean() * 1e4) if allowed.any() else None,
+    }
+    return policy.model_copy(update={"meta": fitted}), info
 
 
 def _first_policy(spec: PolicySpec, labels_exits: ExitSpec, horizon: int,

@@ -26,7 +26,7 @@ import pandas as pd
 
 from tradewind.exceptions import DataError
 from tradewind.labels.barriers import barrier_levels
-from tradewind.policy import TradePolicy, decide
+from tradewind.policy import TradePolicy, decide, state_features
 
 __all__ = [
     "SignalArrays",
@@ -237,7 +237,8 @@ def signals_from_probabilities(
             f"signals_from_probabilities: proba has shape {proba.shape}, expected ({n}, "
             f"{len(class_names)}) (one row per candle, one column per class {tuple(class_names)})"
         )
-    decision = decide(proba, class_names, policy)
+    state = state_features(candles) if policy.meta is not None else None
+    decision = decide(proba, class_names, policy, state)
     direction = decision.direction.copy()
     exits = policy.exits
     if exits is None:

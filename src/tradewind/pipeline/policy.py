@@ -235,6 +235,11 @@ def run_policies(exp: Experiment, prep: Prepared, folds: Sequence[FoldResult],
         "fitted": _trade(exp, prep, "fitted",
                          [(f.test_rows, f.probs, fit.policy) for f, fit in zip(folds, fits, strict=True)]),
     }
+    if any(fit.policy.meta is not None for fit in fits):
+        traded["fitted_without_meta"] = _trade(
+            exp, prep, "fitted_without_meta",
+            [(f.test_rows, f.probs, fit.policy.model_copy(update={"meta": None}))
+             for f, fit in zip(folds, fits, strict=True)])
     baseline_fits: list[PolicyFit] = []
     if "logistic" in exp.baselines.include:
         baseline_fits, parts = _logistic_parts(exp, prep, folds)
@@ -249,7 +254,7 @@ def _fold_rows(folds: Sequence[FoldResult], fits: Sequence[PolicyFit]) -> list[d
         out.append({
             "fold": f.fold, "description": fit.policy.describe(), "reason": fit.reason,
             "policy": fit.policy.model_dump(mode="json"), "val_trades": fit.n_trades,
-            "val_mean_bp": fit.mean_bp, "val_objective": fit.objective,
+            "val_mean_bp": fit.mean_bp, "val_objective": fit.objective, "meta": fit.meta,
             "curve": [{"threshold": c["threshold"], "n_trades": c["n_trades"],
                        "mean_bp": c["mean_bp"]} for c in fit.curve()],
         })

@@ -5,6 +5,7 @@ experiment's ``policy:`` section, the space each fold chooses from on its valida
 (:func:`tradewind.backtest.fit_policy`).
 """
 
+from tradewind.policy.meta import META_FEATURES, MetaFilter, state_features
 from tradewind.policy.model import (
     Decision,
     TradePolicy,
@@ -16,7 +17,9 @@ from tradewind.policy.model import (
 from tradewind.policy.spec import MetaSpec, PolicyExit, PolicySpec
 
 __all__ = [
+    "META_FEATURES",
     "Decision",
+    "MetaFilter",
     "MetaSpec",
     "PolicyExit",
     "PolicySpec",
@@ -25,4 +28,5 @@ __all__ = [
     "decide",
     "default_exits",
     "kelly_fraction",
+    "state_features",
 ]

@@ -16,7 +16,10 @@ A row's decision, in order (``p`` = calibrated class probabilities of the bar):
    move of a winning/losing trade of these exits (fractions of the entry, measured on
    training rows) and ``cost`` the round trip, trade only when
    ``p(side) · win − p(opposite) · loss − cost > min_edge``.
-5. **Size.** ``sizing="fixed"``: ``fraction`` of equity; ``"kelly"``: fractional Kelly
+5. **Meta-labeling** (when ``meta`` is set): a second model's P(the trade pays after
+   costs), from ``p(side)`` and the market state (:mod:`tradewind.policy.meta`), must reach
+   its ``min_probability``.
+6. **Size.** ``sizing="fixed"``: ``fraction`` of equity; ``"kelly"``: fractional Kelly
    ``k · (p·b − (1−p)) / b`` with ``b = win / loss`` (or take-profit / stop), capped.
 
 Rows with NaN probabilities (no prediction) are flat. A policy with ``trade=False`` never
@@ -36,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tradewind.exceptions import ConfigError, DataError
 from tradewind.labels.spec import ExitSpec, LabelSpec
+from tradewind.policy.meta import MetaFilter
 
 __all__ = [
     "Decision",
@@ -106,6 +110,9 @@ class TradePolicy(BaseModel):
         "of the close with exits.unit 'pct').",
     )
     valid_bars: int = Field(1, ge=1, description="Bars after the signal bar a live signal stays valid.")
+    meta: MetaFilter | None = Field(
+        None, description="Meta-labeling filter fitted on validation trades; None: no filter."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> TradePolicy:
@@ -198,7 +205,8 @@ class TradePolicy(BaseModel):
             return "no trade (nothing paid after costs on validation)"
         conf = "p(win)" if self.confidence == "winner" else "margin"
         edge = "" if self.min_edge is None else f", EV > {self.min_edge * 1e4:+.1f} bp"
-        return f"{conf} ≥ {self.threshold:.2f}, {self.sides}, exit {self.exit_name}{edge}"
+        meta = "" if self.meta is None else f", meta ≥ {self.meta.min_probability:.2f}"
+        return f"{conf} ≥ {self.threshold:.2f}, {self.sides}, exit {self.exit_name}{edge}{meta}"
 
 
 @dataclass(frozen=True)
@@ -221,8 +229,17 @@ def kelly_fraction(p: np.ndarray, payoff: float, multiplier: float, cap: float) 
     return np.clip(np.nan_to_num(f, nan=0.0), 0.0, cap)
 
 
-def decide(proba: np.ndarray, classes: Sequence[str], policy: TradePolicy) -> Decision:
-    """Apply ``policy`` to calibrated probabilities ``proba`` [T, C] (columns: ``classes``)."""
+def decide(
+    proba: np.ndarray,
+    classes: Sequence[str],
+    policy: TradePolicy,
+    state: np.ndarray | None = None,
+) -> Decision:
+    """Apply ``policy`` to calibrated probabilities ``proba`` [T, C] (columns: ``classes``).
+
+    ``state`` [T, 4] is :func:`tradewind.policy.meta.state_features` of the same rows; a
+    policy with a meta filter needs it.
+    """
     proba = np.asarray(proba, dtype=np.float64)
     if proba.ndim != 2 or proba.shape[1] != len(classes):
         raise DataError(
@@ -254,6 +271,11 @@ def decide(proba: np.ndarray, classes: Sequence[str], policy: TradePolicy) -> De
         assert policy.win is not None and policy.loss is not None  # the validator ensures it
         expected = p_side * policy.win - p_against * policy.loss - policy.cost
         trade &= expected > policy.min_edge
+    if policy.meta is not None:
+        if state is None or state.shape[0] != n:
+            raise DataError("trade policy: a meta-labeled policy needs the market state of the "
+                            "same rows (tradewind.policy.meta.state_features of the candles)")
+        trade &= policy.meta.allows(np.column_stack([p_side, state]))
     if policy.sizing == "kelly":
         size = kelly_fraction(p_side, policy.payoff(), policy.kelly_multiplier, policy.cap)
         trade &= size > 0

@@ -371,6 +371,10 @@ class PolicyFold(Section):
     val_trades: int = Field(description="Validation trades of the chosen candidate.")
     val_mean_bp: Metric = Field(None, description="Its net return per validation trade, bp.")
     val_objective: Metric = Field(None, description="Its objective (the lower bound) on validation.")
+    meta: FreeDict | None = Field(
+        None, description="Meta-labeling (`policy.meta`): fitted or why not, and on the held-out "
+        "validation trades the net bp of all trades vs the trades it kept.",
+    )
     curve: list[FreeDict] = Field(
         default_factory=list,
         description="Validation curve of the chosen family: threshold, n_trades, mean_bp.",
@@ -406,8 +410,8 @@ class PolicySection(Section):
         default_factory=list, description="The logistic baseline's policy per fold (same fitting)."
     )
     results: dict[str, PolicyResult] = Field(
-        description="`every_signal`, `fitted` (judged by the gate) and `logistic_fitted`, on the "
-        "same out-of-sample rows and costs."
+        description="`every_signal`, `fitted` (judged by the gate), `logistic_fitted` and, with "
+        "meta-labeling, `fitted_without_meta`, on the same out-of-sample rows and costs."
     )
     buy_and_hold_return: Metric = Field(description="Buy-and-hold return over the same stretch.")
     tradable_edge: bool = Field(

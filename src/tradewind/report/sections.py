@@ -318,7 +318,8 @@ def policy(r: ExperimentReport) -> str:
     if pol is None:
         return ""
     names = {"every_signal": "every signal (naive)", "fitted": "fitted policy (gate judges this)",
-             "logistic_fitted": "same fitting, logistic baseline"}
+             "logistic_fitted": "same fitting, logistic baseline",
+             "fitted_without_meta": "fitted policy without its meta filter"}
     rows = []
     for key, res in pol.results.items():
         rows.append([names.get(key, key), num(res.n_trades),

@@ -41,7 +41,7 @@ from tradewind.data.canonical import check_canonical
 from tradewind.exceptions import BundleError, ConfigError, DataError
 from tradewind.labels.barriers import atr
 from tradewind.labels.spec import ExitSpec
-from tradewind.policy import TradePolicy, decide
+from tradewind.policy import TradePolicy, decide, state_features
 from tradewind.signals.model import Direction, OrderType, Signal
 from tradewind.timeframes import infer_timeframe, timeframe_to_offset
 
@@ -170,7 +170,8 @@ def signals_from_proba(
     if bad.any():
         i = int(np.argmax(bad))
         raise DataError(f"signals: non-finite probabilities {values[i].tolist()} at {proba.index[i]}")
-    decision = decide(values, classes, policy)
+    state = None if policy.meta is None else state_features(candles)[rows]
+    decision = decide(values, classes, policy, state)
     exits = policy.exits
     width = _width(candles, exits)
     close = candles["close"].to_numpy(dtype=np.float64)
