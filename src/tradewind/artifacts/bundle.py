@@ -54,6 +54,7 @@ BUNDLE_SCHEMA_VERSION = 1
 WEIGHTS = "weights.safetensors"
 MANIFEST = "manifest.json"
 CHECKSUMS = "checksums.sha256"
+_BATCH = 4096  # windows per forward pass, as predict_logits batches them
 
 
 class BundleManifest(BaseModel):
@@ -185,17 +186,71 @@ class Bundle:
             tta=tuple(self.manifest.tta),
         )
 
-    def predict_proba(self, candles: pd.DataFrame) -> pd.DataFrame:
-        """Calibrated probabilities for every bar that has a full window, by bar open time."""
-        feats = self.features(candles)
-        if len(feats.frame) < self.lookback:
+    def predict_proba(
+        self, candles: pd.DataFrame, *, last_only: bool = False, feature_spec: FeatureSpec | None = None
+    ) -> pd.DataFrame:
+        """Calibrated probabilities by bar open time: **the** prediction path.
+
+        Every bar with a full window, or only the newest with ``last_only`` (what ``signal``,
+        the server and the live loop need: one window normalised instead of all). ``backtest``,
+        ``signal``, ``serve`` and ``live`` all call this; ``feature_spec`` lets a server pass
+        the bundle's spec validated once.
+        """
+        feats = compute(candles, feature_spec or self.feature_spec)
+        self.check_features(feats.names, feats.side_names)
+        rows = len(feats.frame)
+        if rows < self.lookback:
             raise BundleError(
                 f"need at least {self.min_candles} candles (warm-up {self.manifest.warmup_bars} "
                 f"+ lookback {self.lookback}); got {len(candles)}"
             )
-        ends = np.arange(self.lookback - 1, len(feats.frame), dtype=np.int64)
-        probs = self.calibrator.predict_proba(self.predict_logits(feats, ends))
-        return pd.DataFrame(probs, index=feats.frame.index[ends], columns=self.classes)
+        if last_only:
+            window = feats.frame.to_numpy(dtype=np.float64)[rows - self.lookback:][None]
+            side = None
+            if feats.side is not None and self.side_normalizer is not None:
+                side = feats.side.to_numpy(dtype=np.float64)[rows - 1:]
+            probs = self.predict_windows(window, side)
+            index = feats.frame.index[rows - 1:]
+        else:
+            ends = np.arange(self.lookback - 1, rows, dtype=np.int64)
+            probs = self.calibrator.predict_proba(self.predict_logits(feats, ends))
+            index = feats.frame.index[ends]
+        return pd.DataFrame(probs, index=index, columns=self.classes)
+
+    def predict_windows(self, windows: np.ndarray, side: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated probabilities [B, C] for raw feature windows [B, lookback, F].
+
+        The same steps as the batch path after the features: the normaliser, the model
+        (with its TTA) and the calibrator. Without TTA, on the CPU in eval mode (every
+        loaded bundle) the model is called directly under ``inference_mode`` in the same
+        batches as :func:`~tradewind.training.predict_logits`: the same numbers without its
+        per-call set-up (a server answers in milliseconds).
+        """
+        b, lookback, n_feat = windows.shape
+        matrix = self.normalizer.transform(windows.reshape(b * lookback, n_feat))
+        side_n = None
+        if self.side_normalizer is not None and side is not None:
+            side_n = self.side_normalizer.transform(side)
+        model = self.model
+        first = next(model.parameters(), None)
+        on_cpu = first is None or first.device.type == "cpu"
+        if self.manifest.tta or model.training or not on_cpu:
+            ends = np.arange(1, b + 1, dtype=np.int64) * lookback - 1
+            side_t = None
+            if side_n is not None:
+                full = np.zeros((b * lookback, side_n.shape[1]), dtype=np.float32)
+                full[ends] = side_n
+                side_t = torch.from_numpy(full)
+            logits = predict_logits(model, Windows(matrix, lookback), ends, side=side_t,
+                                    tta=tuple(self.manifest.tta), batch_size=_BATCH)
+            return self.calibrator.predict_proba(logits)
+        x = torch.from_numpy(matrix).view(b, lookback, n_feat)
+        s = None if side_n is None else torch.from_numpy(np.ascontiguousarray(side_n, np.float32))
+        with torch.inference_mode():
+            parts = [(model(x[i:i + _BATCH]) if s is None else model(x[i:i + _BATCH], s[i:i + _BATCH]))
+                     .float() for i in range(0, b, _BATCH)]
+        logits = (parts[0] if len(parts) == 1 else torch.cat(parts)).numpy()
+        return self.calibrator.predict_proba(logits)
 
 
 def _state_dict_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -10,12 +10,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from tradewind.artifacts.bundle import Bundle
-from tradewind.dataset import Windows
-from tradewind.exceptions import BundleError
-from tradewind.features import FeatureSpec, compute
+from tradewind.features import FeatureSpec
 from tradewind.policy import TradePolicy
 from tradewind.signals import (
     Signal,
@@ -23,13 +20,11 @@ from tradewind.signals import (
     resolve_timeframe,
     signals_from_proba,
 )
-from tradewind.training import predict_logits
 
 __all__ = ["InputError", "feature_windows", "latest_signal", "predict_windows", "side_rows"]
 
 Loc = tuple[str | int, ...]
 
-_BATCH = 4096  # windows per forward pass, as predict_logits batches them
 
 
 class InputError(ValueError):
@@ -99,39 +94,8 @@ def side_rows(side: Any, bundle: Bundle, n_windows: int, batched: bool) -> np.nd
 
 
 def predict_windows(bundle: Bundle, windows: np.ndarray, side: np.ndarray | None = None) -> np.ndarray:
-    """Calibrated probabilities [B, C] for raw feature windows [B, lookback, F].
-
-    The same steps as :meth:`Bundle.predict_proba` after the features: the bundle's
-    normaliser, its model (with its TTA) and its calibrator. A bundle without TTA whose
-    model is on the CPU in eval mode (every loaded bundle) is called directly under
-    ``inference_mode`` in the same batches as :func:`~tradewind.training.predict_logits`,
-    so the logits are the same numbers without its per-call set-up.
-    """
-    b, lookback, n_feat = windows.shape
-    matrix = bundle.normalizer.transform(windows.reshape(b * lookback, n_feat))
-    side_n = None
-    if bundle.side_normalizer is not None and side is not None:
-        side_n = bundle.side_normalizer.transform(side)
-    model = bundle.model
-    first = next(model.parameters(), None)
-    on_cpu = first is None or first.device.type == "cpu"
-    if bundle.manifest.tta or model.training or not on_cpu:
-        ends = np.arange(1, b + 1, dtype=np.int64) * lookback - 1
-        side_t = None
-        if side_n is not None:
-            full = np.zeros((b * lookback, side_n.shape[1]), dtype=np.float32)
-            full[ends] = side_n
-            side_t = torch.from_numpy(full)
-        logits = predict_logits(model, Windows(matrix, lookback), ends, side=side_t,
-                                tta=tuple(bundle.manifest.tta), batch_size=_BATCH)
-        return bundle.calibrator.predict_proba(logits)
-    x = torch.from_numpy(matrix).view(b, lookback, n_feat)
-    s = None if side_n is None else torch.from_numpy(np.ascontiguousarray(side_n, np.float32))
-    with torch.inference_mode():
-        parts = [(model(x[i:i + _BATCH]) if s is None else model(x[i:i + _BATCH], s[i:i + _BATCH]))
-                 .float() for i in range(0, b, _BATCH)]
-    logits = (parts[0] if len(parts) == 1 else torch.cat(parts)).numpy()
-    return bundle.calibrator.predict_proba(logits)
+    """Calibrated probabilities [B, C] for raw feature windows: :meth:`Bundle.predict_windows`."""
+    return bundle.predict_windows(windows, side)
 
 
 def latest_signal(
@@ -147,29 +111,14 @@ def latest_signal(
 ) -> Signal:
     """The newest bar's signal: equal to :func:`tradewind.signals.signal_from_bundle`.
 
-    The same steps on the same rows (candle checks, features on all of ``candles``, the
-    bundle's normaliser, model with its TTA and calibrator, then
+    The same path (candle checks, :meth:`Bundle.predict_proba` with ``last_only``, then
     :func:`~tradewind.signals.signals_from_proba`), with the per-call work a server does
-    not need left out: only the newest window is normalised, and ``fingerprint`` and
-    ``feature_spec`` come in precomputed (``bundle_fingerprint(bundle)`` and
-    ``bundle.feature_spec``). Equality with ``signal_from_bundle`` is tested.
+    not need left out: ``fingerprint`` and ``feature_spec`` come in precomputed
+    (``bundle_fingerprint(bundle)`` and ``bundle.feature_spec``). Equality with
+    ``signal_from_bundle`` is tested.
     """
     check_candles(candles, f"signals for {symbol}")
-    feats = compute(candles, feature_spec or bundle.feature_spec)
-    bundle.check_features(feats.names, feats.side_names)
-    rows, lookback = len(feats.frame), bundle.lookback
-    if rows < lookback:
-        raise BundleError(
-            f"need at least {bundle.min_candles} candles (warm-up {bundle.manifest.warmup_bars} "
-            f"+ lookback {lookback}); got {len(candles)}"
-        )
-    window = feats.frame.to_numpy(dtype=np.float64)[rows - lookback:][None]
-    side = None
-    if feats.side is not None and bundle.side_normalizer is not None:
-        side = feats.side.to_numpy(dtype=np.float64)[rows - 1:]
-    probs = predict_windows(bundle, window, side)
-    proba = pd.DataFrame(probs, index=feats.frame.index[rows - 1:],
-                         columns=pd.Index(bundle.classes, dtype=object))
+    proba = bundle.predict_proba(candles, last_only=True, feature_spec=feature_spec)
     return signals_from_proba(
         proba, candles, policy, symbol=symbol,
         timeframe=resolve_timeframe(timeframe, candles, bundle.manifest.data),

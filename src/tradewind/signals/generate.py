@@ -38,7 +38,7 @@ import pandas as pd
 
 from tradewind.artifacts.bundle import Bundle
 from tradewind.data.canonical import check_canonical
-from tradewind.exceptions import BundleError, ConfigError, DataError
+from tradewind.exceptions import ConfigError, DataError
 from tradewind.labels.barriers import atr
 from tradewind.labels.spec import ExitSpec
 from tradewind.policy import TradePolicy, decide, state_features
@@ -104,22 +104,8 @@ def check_candles(candles: pd.DataFrame, where: str) -> None:
 
 
 def predict_frame(bundle: Bundle, candles: pd.DataFrame, *, last_only: bool = False) -> pd.DataFrame:
-    """Calibrated probabilities by bar open time (rows: bars with a full window).
-
-    With ``last_only`` only the newest bar is predicted (same features, normaliser, model
-    and calibrator as :meth:`Bundle.predict_proba`, one window instead of all).
-    """
-    if not last_only:
-        return bundle.predict_proba(candles)
-    feats = bundle.features(candles)
-    if len(feats.frame) < bundle.lookback:
-        raise BundleError(
-            f"need at least {bundle.min_candles} candles (warm-up {bundle.manifest.warmup_bars} "
-            f"+ lookback {bundle.lookback}); got {len(candles)}"
-        )
-    end = np.array([len(feats.frame) - 1], dtype=np.int64)
-    probs = bundle.calibrator.predict_proba(bundle.predict_logits(feats, end))
-    return pd.DataFrame(probs, index=feats.frame.index[end], columns=bundle.classes)
+    """Calibrated probabilities by bar open time: :meth:`Bundle.predict_proba` (the one path)."""
+    return bundle.predict_proba(candles, last_only=last_only)
 
 
 def _width(candles: pd.DataFrame, exits: ExitSpec | None) -> np.ndarray:
