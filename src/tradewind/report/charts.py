@@ -307,9 +307,8 @@ def policy_png(curves: Sequence[Sequence[dict]], equity: dict | None) -> bytes:
         for name, values in equity.items():
             if name == "timestamp" or not isinstance(values, list) or len(values) != len(x):
                 continue
-            style = {"color": "0.5", "ls": "--"} if name == "buy_and_hold" else {}
-            if name == "fitted":
-                style = {"color": _MODEL, "lw": 2}
+            style = {"buy_and_hold": {"color": "0.5", "ls": "--"}, "fitted": {"color": _MODEL, "lw": 2},
+                     "every_signal": {"color": _BAD}}.get(name, {})
             ax_eq.plot(x, np.asarray(values, dtype=float), label=name.replace("_", " "), **style)
         ax_eq.legend(fontsize=7, frameon=False)
     ax_eq.set_title("Out-of-sample equity after costs")

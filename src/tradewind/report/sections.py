@@ -60,11 +60,19 @@ def headline(r: ExperimentReport) -> str:
         b = r.baselines[best]
         cards.append(_card(f"Best baseline: {best}", num(b.mcc, signed=True),
                            f"MCC {ci(b.mcc_ci, signed=True)}"))
+    if r.policy is not None:
+        fit = r.policy.results["fitted"]
+        span = ci(fit.sharpe_ci if None not in fit.sharpe_ci else None, signed=True)
+        cards.append(_card("Trading edge after costs",
+                           "shown" if r.policy.tradable_edge else "not shown",
+                           f"fitted policy: {fit.n_trades} trades, Sharpe {span}"))
     return "\n".join([
         f"<h1>{esc(r.experiment.name)}</h1>", f'<div class="meta">{esc(_meta(r))}</div>',
         f'<div class="meta">{esc(_where(r))}</div>', banner,
         f'<div class="cards">{"".join(cards)}</div>',
         *(f'<div class="note">{esc(n)}</div>' for n in _warnings(r, best)),
+        *([f'<div class="note">{esc(r.policy.headline)} The MCC above is a classification '
+           'figure; this line is a trading one.</div>'] if r.policy is not None else []),
     ])
 
 
@@ -335,8 +343,10 @@ def policy(r: ExperimentReport) -> str:
     folds = [[f.fold + 1, f.description, f.reason, num(f.val_trades),
               num(f.val_mean_bp, signed=True), num(f.val_objective, signed=True)]
              for f in pol.folds]
+    objective = {"return_lcb": "the net return per trade",
+                 "sharpe_lcb": "the per-bar Sharpe ratio"}.get(pol.objective, pol.objective)
     note = (f"Each fold chose one of {pol.candidates} candidates on its validation rows only, by "
-            f"the {pol.level:.0%} lower bound of {pol.objective.replace('_', ' ')}, with at least "
+            f"the {pol.level:.0%} lower bound of {objective} after costs, with at least "
             f"{pol.min_trades} validation trades; ties went to fewer trades. These are trading "
             "figures after costs; the MCC elsewhere in this report is a classification figure.")
     return "\n".join([
