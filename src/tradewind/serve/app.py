@@ -101,6 +101,8 @@ def _model_out(loaded: LoadedModel, holder: ModelHolder) -> ModelOut:
         name=manifest.name, version=loaded.version, source=loaded.source,
         fingerprint=loaded.fingerprint, loaded_at=loaded.loaded_at,
         gate_passed=None if passed is None else bool(passed), gate=manifest.gate,
+        override_reason=loaded.verdict.override_reason,
+        allowed_refused=loaded.verdict.allowed_refused,
         classes=list(manifest.classes), feature_names=list(manifest.feature_names),
         side_names=list(manifest.side_names), lookback=manifest.lookback,
         warmup_bars=manifest.warmup_bars, min_candles=loaded.bundle.min_candles,
@@ -209,6 +211,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             raise InputError(("body", "timeframe"), str(err)) from None
         except TradewindError as err:  # malformed bars, too little history after gaps, …
             raise InputError(("body", "candles"), str(err)) from None
+        signal = signal.model_copy(update=loaded.verdict.signal_fields)
         probs = signal.probabilities
         metrics.predictions("/v1/signal", [max(probs, key=probs.__getitem__)])
         # already a validated Signal: skip FastAPI's second validation of the response
@@ -231,7 +234,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             model_name=bundle.manifest.name, model_version=loaded.version,
             bundle_fingerprint=loaded.fingerprint, classes=classes, batched=batched,
             probabilities=[dict(zip(classes, row.tolist(), strict=True)) for row in probs],
-            predicted=predicted)
+            predicted=predicted, **loaded.verdict.signal_fields)
         return Response(out.model_dump_json(), media_type="application/json")
 
     @app.post("/v1/signal", response_model=Signal, tags=["signals"],

@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 
 from tradewind.artifacts.bundle import Bundle
+from tradewind.artifacts.verdict import bundle_verdict
 from tradewind.dataset import Windows
 from tradewind.exceptions import BundleError
 from tradewind.features import FeatureSpec, compute
@@ -174,4 +175,5 @@ def latest_signal(
         proba, candles, spec, symbol=symbol,
         timeframe=resolve_timeframe(timeframe, candles, bundle.manifest.data),
         model_name=bundle.manifest.name, model_version=model_version, fingerprint=fingerprint,
+        gate_passed=bundle_verdict(bundle).gate_passed,
     )[0]

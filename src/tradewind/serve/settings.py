@@ -37,6 +37,9 @@ class ServeSettings(BaseModel):
     )
     signal: SignalSpec = Field(default_factory=SignalSpec,
                                description="How probabilities become signals on /v1/signal.")
+    allow_refused: bool = Field(
+        False, description="Serve a bundle whose gate refused it (without an audited registry "
+        "override); every answer still says gate_passed=false.")
     max_candles: int = Field(50_000, ge=1, description="Largest candle list /v1/signal accepts.")
     max_batch: int = Field(4096, ge=1, description="Most windows one /v1/predict call may send.")
     log_level: str = Field("info", description="uvicorn log level.")

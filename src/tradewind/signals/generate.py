@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from tradewind.artifacts.bundle import Bundle
+from tradewind.artifacts.verdict import bundle_verdict
 from tradewind.data.canonical import check_canonical
 from tradewind.exceptions import BundleError, ConfigError, DataError
 from tradewind.labels.barriers import atr
@@ -150,9 +151,11 @@ def signals_from_proba(
     fingerprint: str,
     members: int = 1,
     agreement: Sequence[float] | None = None,
+    gate_passed: bool = False,
 ) -> list[Signal]:
     """One :class:`Signal` per row of ``proba`` (columns: class names, index: bar open times
-    present in ``candles``); ``agreement`` is per row, for ensembles."""
+    present in ``candles``); ``agreement`` is per row, for ensembles; ``gate_passed`` is
+    the bundle's verdict (:func:`tradewind.artifacts.verdict.bundle_verdict`)."""
     spec = spec or SignalSpec()
     classes = [str(c) for c in proba.columns]
     sides = class_directions(classes)
@@ -198,6 +201,7 @@ def signals_from_proba(
             valid_until=(pd.Timestamp(ts) + bar * (1 + spec.valid_bars)).to_pydatetime(),
             model_name=model_name, model_version=model_version, bundle_fingerprint=fingerprint,
             members=members, agreement=None if agreement is None else float(agreement[i]),
+            gate_passed=gate_passed,
         ))
     return out
 
@@ -212,7 +216,7 @@ def _bundle_signals(
         proba, candles, spec, symbol=symbol,
         timeframe=resolve_timeframe(timeframe, candles, bundle.manifest.data),
         model_name=bundle.manifest.name, model_version=model_version,
-        fingerprint=bundle_fingerprint(bundle),
+        fingerprint=bundle_fingerprint(bundle), gate_passed=bundle_verdict(bundle).gate_passed,
     )
 
 
