@@ -25,6 +25,7 @@ from tradewind.live.sources import CandleSource
 from tradewind.signals.ensemble import Ensemble
 from tradewind.signals.generate import signal_from_bundle
 from tradewind.signals.model import Direction, Signal, SignalSpec
+from tradewind.signals.window import apply_bundle_gap_policy
 from tradewind.timeframes import timeframe_seconds
 
 __all__ = ["LiveResult", "format_signal", "resolve_model", "run_live"]
@@ -167,8 +168,10 @@ def run_live(
             result.bars_seen += 1
             if len(upto) < need:
                 continue
+            upto, warnings = apply_bundle_gap_policy(predictor, upto, timeframe,
+                                                     where=f"live {symbol} {timeframe}")
             sig = _signal(predictor, upto, spec, symbol, timeframe, version).model_copy(
-                update=verdict.signal_fields)
+                update={**verdict.signal_fields, "warnings": warnings})
             if log.append(sig):
                 result.logged.append(sig)
                 if show:

@@ -39,6 +39,7 @@ from tradewind.serve.payloads import candle_arrays, candles_frame, read_body
 from tradewind.serve.schemas import HealthOut, ModelOut, PredictOut, PredictRequest, SignalRequest
 from tradewind.serve.settings import ServeSettings
 from tradewind.signals import Signal
+from tradewind.signals.window import apply_bundle_gap_policy
 
 __all__ = ["create_app"]
 
@@ -203,6 +204,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 f"(warm-up {bundle.manifest.warmup_bars} + lookback {bundle.lookback})")
         candles = candles_frame(stamps, values, columnar=columnar)
         try:
+            candles, warnings = apply_bundle_gap_policy(bundle, candles, body.timeframe,
+                                                        where="/v1/signal")
             signal = latest_signal(bundle, candles, settings.signal, symbol=body.symbol,
                                    timeframe=body.timeframe, model_version=loaded.version,
                                    fingerprint=loaded.fingerprint,
@@ -211,7 +214,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             raise InputError(("body", "timeframe"), str(err)) from None
         except TradewindError as err:  # malformed bars, too little history after gaps, …
             raise InputError(("body", "candles"), str(err)) from None
-        signal = signal.model_copy(update=loaded.verdict.signal_fields)
+        signal = signal.model_copy(update={**loaded.verdict.signal_fields, "warnings": warnings})
         probs = signal.probabilities
         metrics.predictions("/v1/signal", [max(probs, key=probs.__getitem__)])
         # already a validated Signal: skip FastAPI's second validation of the response

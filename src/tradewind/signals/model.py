@@ -67,6 +67,8 @@ class Signal(BaseModel):
                               "(false also when no verdict was recorded).")
     override_reason: str | None = Field(
         None, description="Reason of the audited override a refused bundle runs under, if any.")
+    warnings: list[str] = Field(default_factory=list, description="What the bundle's data "
+                                "policy found in the candles given (gaps filled or allowed).")
 
 
 class SignalSpec(BaseModel):
