@@ -12,13 +12,13 @@ __all__ = ["build_settings", "serve"]
 
 
 def build_settings(model: str, host: str, port: int, poll_seconds: float,
-                   pairs: list[str] | None, *, allow_refused: bool = False):
+                   pairs: list[str] | None, *, allow_refused: bool = False, workers: int = 1):
     """ServeSettings from the command's options plus ``--set`` overrides (which win)."""
     from tradewind.config import apply_overrides, parse_overrides, validate_section
     from tradewind.serve import ServeSettings
 
     raw = {"model": model, "host": host, "port": port, "poll_seconds": poll_seconds,
-           "allow_refused": allow_refused}
+           "allow_refused": allow_refused, "workers": workers}
     return validate_section(ServeSettings, apply_overrides(raw, parse_overrides(pairs or [])),
                             "tradewind serve")
 
@@ -32,6 +32,8 @@ def serve(
     poll_seconds: Annotated[
         float, typer.Option(help="Seconds between checks whether the alias moved (0: never).")
     ] = 30.0,
+    workers: Annotated[int, typer.Option(
+        help="Worker processes (each loads the bundle; /metrics adds them all up).")] = 1,
     allow_refused: AllowRefusedOption = False,
     set_: SetOption = None,
 ) -> None:
@@ -46,7 +48,8 @@ def serve(
     """
     from tradewind.serve import serve as run_server
 
-    settings = build_settings(model, host, port, poll_seconds, set_, allow_refused=allow_refused)
+    settings = build_settings(model, host, port, poll_seconds, set_, allow_refused=allow_refused,
+                              workers=workers)
     console.print(f"serving {settings.model} on http://{settings.host}:{settings.port} "
-                  f"(docs at /docs, metrics at /metrics)")
+                  f"with {settings.workers} worker(s) (docs at /docs, metrics at /metrics)")
     run_server(settings)

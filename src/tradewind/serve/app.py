@@ -10,6 +10,7 @@ is answered with 422 and the JSON location of the offending value.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -261,7 +262,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     def healthz() -> HealthOut:
         loaded = holder.current()
         return HealthOut(status="ok", model_name=loaded.bundle.manifest.name,
-                         model_version=loaded.version)
+                         model_version=loaded.version, worker_pid=os.getpid())
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text format).")
     def get_metrics() -> Response:

@@ -164,3 +164,4 @@ class HealthOut(BaseModel):
     status: str
     model_name: str
     model_version: str | None
+    worker_pid: int | None = Field(None, description="Process id of the worker that answered.")

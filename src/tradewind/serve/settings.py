@@ -42,6 +42,11 @@ class ServeSettings(BaseModel):
         "override); every answer still says gate_passed=false.")
     max_candles: int = Field(50_000, ge=1, description="Largest candle list /v1/signal accepts.")
     max_batch: int = Field(4096, ge=1, description="Most windows one /v1/predict call may send.")
+    workers: int = Field(
+        1, ge=1, le=64,
+        description="uvicorn worker processes; with more than one, /metrics adds up every "
+        "worker's counters (prometheus-client multiprocess mode, in a temporary folder).",
+    )
     log_level: str = Field("info", description="uvicorn log level.")
     torch_threads: int = Field(
         1, ge=0,
