@@ -15,6 +15,11 @@ average; then whether the aim (issue #6: p99 under 20 ms at 100 requests/s, look
 on 2 cores) is met by every round. It never asserts and never tunes itself to the aim.
 
 Run: ``.venv/bin/python bench/serve_latency.py [--rate 100] [--seconds 10] [--rounds 3]``.
+
+``--compare-workers`` instead runs ``tradewind serve --workers 1`` and then ``--workers 2``
+(the installed script, in its own process) under a competing CPU load, one busy-loop
+process per core that ends by itself after the run, and prints the figures of both side
+by side: what a second worker buys when the machine is busy.
 """
 
 from __future__ import annotations
@@ -282,6 +287,104 @@ def report(result: dict, server_cpu_s: float) -> tuple[float, bool]:
     return float(p99), met
 
 
+# --------------------------------------------------------------------------- 1 vs 2 workers
+_BUSY = "import time\nend = time.perf_counter() + {seconds}\nwhile time.perf_counter() < end:\n    pass\n"
+
+
+def _competing_load(processes: int, seconds: float) -> list[subprocess.Popen]:
+    """``processes`` busy loops (nice 0, like the server) that stop after ``seconds``."""
+    code = _BUSY.format(seconds=float(seconds))
+    return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(processes)]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server(bundle_dir: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    """``tradewind serve --workers N`` on a free loopback port; returns once it answers."""
+    import urllib.error
+    import urllib.request
+
+    port = _free_port()
+    script = Path(sys.executable).parent / "tradewind"
+    server = subprocess.Popen(
+        [str(script), "serve", "--model", str(bundle_dir), "--port", str(port), "--workers",
+         str(workers), "--poll-seconds", "0", "--allow-refused", "--set", "log_level=warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "OMP_NUM_THREADS": "1"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5):
+                return server, url
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    server.kill()
+    raise RuntimeError(f"tradewind serve --workers {workers} did not start")
+
+
+def _summary(result: dict) -> dict:
+    lat = np.asarray(result["latencies"]) * 1000
+    p50, p99, worst = (np.percentile(lat, [50, 99, 100]) if lat.size else (float("nan"),) * 3)
+    return {"p50": float(p50), "p99": float(p99), "max": float(worst),
+            "achieved": result["ok"] / result["elapsed_s"], "errors": sum(result["errors"].values())}
+
+
+def compare_workers(args: argparse.Namespace, bundle_dir: Path, payloads: dict, jobs: Path) -> None:
+    """Each route against 1 and then 2 workers under a busy loop per core; side by side."""
+    cores = os.cpu_count() or 1
+    hogs = args.load_procs if args.load_procs is not None else cores
+    print(f"1 vs 2 workers under load: {hogs} busy-loop process(es) at nice 0 beside the server "
+          f"and the client; {args.rate:g} req/s for {args.seconds:g} s per route; cores: "
+          f"{_cores()}; {_load()}")
+    figures: dict[int, dict[str, dict]] = {}
+    for workers in (1, 2):
+        server, url = _start_server(bundle_dir, workers)
+        figures[workers] = {}
+        try:
+            for label, (route, body) in payloads.items():
+                jobs.write_text(json.dumps({label: (route, body.decode())}))
+                load = _competing_load(hogs, args.seconds + 3.0)
+                try:
+                    done = subprocess.run(
+                        [sys.executable, __file__, "--rate", str(args.rate), "--seconds",
+                         str(args.seconds), "--connections", str(args.connections),
+                         "--drive", url, str(jobs)],
+                        capture_output=True, text=True, check=False)
+                finally:
+                    for hog in load:
+                        hog.kill()
+                        hog.wait()
+                if done.returncode != 0:
+                    print(done.stderr)
+                    return
+                figures[workers][label] = _summary(json.loads(done.stdout.strip().splitlines()[-1]))
+                f = figures[workers][label]
+                print(f"  {workers} worker(s) {label:<15} p50 {f['p50']:7.2f}  p99 {f['p99']:8.2f}  "
+                      f"max {f['max']:8.2f} ms  achieved {f['achieved']:6.1f}/s  "
+                      f"errors {f['errors']}  ({_load()})")
+        finally:
+            server.send_signal(2)  # SIGINT: uvicorn stops its workers, serve removes its folder
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    print("\n| route | 1 worker p50 / p99 / max (ms) | 2 workers p50 / p99 / max (ms) | "
+          "achieved req/s (1 / 2) | errors (1 / 2) |")
+    print("|---|---:|---:|---:|---:|")
+    for label in payloads:
+        one, two = figures[1][label], figures[2][label]
+        print(f"| {label} | {one['p50']:.1f} / {one['p99']:.1f} / {one['max']:.1f} | "
+              f"{two['p50']:.1f} / {two['p99']:.1f} / {two['max']:.1f} | "
+              f"{one['achieved']:.1f} / {two['achieved']:.1f} | {one['errors']} / {two['errors']} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=AIM_RATE, help="requests per second")
@@ -291,6 +394,10 @@ def main() -> None:
                         help="most keep-alive connections the client opens")
     parser.add_argument("--only", nargs="*", default=None,
                         help="labels to run: predict signal-rows signal-columns")
+    parser.add_argument("--compare-workers", action="store_true",
+                        help="1 vs 2 `tradewind serve` workers under a competing CPU load")
+    parser.add_argument("--load-procs", type=int, default=None,
+                        help="busy-loop processes of the competing load (default: one per core)")
     parser.add_argument("--drive", nargs=2, metavar=("URL", "PAYLOADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -308,7 +415,12 @@ def main() -> None:
         if args.only:
             payloads = {k: v for k, v in payloads.items() if k in args.only}
         jobs = Path(tmp) / "payloads.json"
-        settings = ServeSettings(model=str(bundle_dir), port=0, poll_seconds=0, log_level="warning")
+        if args.compare_workers:
+            compare_workers(args, bundle_dir, payloads, jobs)
+            return
+        # a random-weight bundle has no gate verdict: serving it needs allow_refused
+        settings = ServeSettings(model=str(bundle_dir), port=0, poll_seconds=0, log_level="warning",
+                                 allow_refused=True)
         with ServerThread(settings) as server:
             print(f"server {server.url} (uvicorn as `tradewind serve` runs it, torch threads "
                   f"{settings.torch_threads}); bundle lookback {LOOKBACK}, {frame.shape[1]} "

@@ -38,6 +38,7 @@ def make_bundle(candles: pd.DataFrame, *, lookback: int = 16, seed: int = 0,
         calibration=calibrator.to_dict(),
         data={"fingerprint": data_fingerprint(train), "timeframe": "1h",
               "first": str(train.index[0]), "last": str(train.index[-1])},
+        gate={"passed": True, "checks": []},  # serve/signal/live refuse a refused bundle
     )
     return Bundle(manifest=manifest, model=model, normalizer=normalizer, side_normalizer=None,
                   calibrator=calibrator)

@@ -46,6 +46,7 @@ def build_bundle(candles: pd.DataFrame, *, seed: int = 0, kind: str = "direction
         feature_names=feats.names, normalizer=normalizer.to_dict(),
         calibration=calibrator.to_dict(),
         data={"fingerprint": data_fingerprint(candles), "timeframe": "1h"},
+        gate={"passed": True, "checks": []},  # serve/signal/live refuse a refused bundle
     )
     bundle = Bundle(manifest=manifest, model=model, normalizer=normalizer, side_normalizer=None,
                     calibrator=calibrator)

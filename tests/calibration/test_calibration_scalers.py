@@ -20,7 +20,13 @@ from tradewind.calibration import (
     nll,
     softmax,
 )
-from tradewind.exceptions import BundleError, DataError, NotFittedError, SchemaMismatchError
+from tradewind.exceptions import (
+    BundleError,
+    ConfigError,
+    DataError,
+    NotFittedError,
+    SchemaMismatchError,
+)
 
 
 def _calibrated_sample(n: int, n_classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -46,16 +52,87 @@ def test_temperature_scaling_recovers_known_temperature(true_t: float) -> None:
     np.testing.assert_array_equal(calibrated.argmax(axis=1), observed.argmax(axis=1))
 
 
-def test_temperature_tames_seed_004_scale_logits() -> None:
-    # logits of tens of thousands (raw BTC prices through a network) with ~random labels
+def test_seed_004_scale_logits_hit_the_bound_instead_of_being_hidden() -> None:
+    # logits of tens of thousands (raw BTC prices through a network) with ~random labels:
+    # calibration clips T at its bound and says so; the diagnostics and the gate refuse them
     rng = np.random.default_rng(2)
     logits = rng.normal(0, 1, size=(2_000, 2)) * 30_000
     y = rng.integers(0, 2, size=2_000)
     scaler = fit_temperature(logits, y)
-    probs = scaler.predict_proba(logits)
-    assert scaler.temperature_ > 1_000
-    assert np.isfinite(probs).all()
-    assert (probs.max(axis=1) > 0.99).mean() < 0.1
+    assert scaler.temperature_ == pytest.approx(20.0)
+    assert scaler.outcome_.status == "bounded"
+    assert scaler.outcome_.nll_gain_lower > 0
+    assert np.isfinite(scaler.predict_proba(logits)).all()
+
+
+def test_a_calibrated_model_keeps_the_identity() -> None:
+    """The fit on noise (T = 0.9 or 1.2 on a small validation set) is not kept: T = 1."""
+    statuses = []
+    for seed in range(5):
+        z, y = _calibrated_sample(400, 2, seed=100 + seed)
+        scaler = TemperatureScaler().fit(z, y)
+        statuses.append(scaler.outcome_.status)
+        if scaler.outcome_.status == "kept_identity":
+            assert scaler.temperature_ == 1.0
+            assert scaler.outcome_.fitted_value != 1.0
+            assert scaler.outcome_.nll_gain_lower <= 0
+            np.testing.assert_allclose(scaler.predict_proba(z), softmax(z))
+    assert statuses.count("kept_identity") >= 4
+
+
+def test_without_require_gain_the_fit_is_applied() -> None:
+    z, y = _calibrated_sample(400, 2, seed=100)
+    kept = TemperatureScaler().fit(z, y)
+    forced = TemperatureScaler(require_gain=False).fit(z, y)
+    assert kept.outcome_.status == "kept_identity"
+    assert forced.outcome_.status == "fitted"
+    assert forced.temperature_ == forced.outcome_.fitted_value == kept.outcome_.fitted_value
+
+
+def test_a_real_miscalibration_is_fitted_and_stays_inside_the_bounds() -> None:
+    z, y = _calibrated_sample(3_000, 2, seed=11)
+    for factor, bound in ((80.0, 20.0), (1 / 80, 0.05)):
+        scaler = TemperatureScaler().fit(z * factor, y)
+        assert scaler.outcome_.status == "bounded"
+        assert scaler.temperature_ == pytest.approx(bound)
+    scaler = TemperatureScaler().fit(z * 3, y)
+    assert scaler.outcome_.status == "fitted"
+    assert scaler.temperature_ == pytest.approx(3.0, rel=0.15)
+
+
+def test_temperature_bounds_must_contain_one() -> None:
+    with pytest.raises(ConfigError, match="0 < min <= 1 <= max"):
+        TemperatureScaler(min_temperature=1.5, max_temperature=20)
+    with pytest.raises(ValidationError, match="min_temperature"):
+        CalibrationSpec(min_temperature=1.0, max_temperature=1.0)
+    z, y = _calibrated_sample(300, 2, seed=9)
+    cal = make_calibrator(CalibrationSpec(max_temperature=5.0), block=12, n_boot=200, level=0.9)
+    saved = cal.fit(z * 40, y).to_dict()
+    assert (saved["max_temperature"], saved["temperature"]) == (5.0, pytest.approx(5.0))
+    assert (saved["block"], saved["n_boot"], saved["level"]) == (12, 200, 0.9)
+    assert saved["outcome"]["block"] == 12
+
+
+def test_vector_scaling_follows_the_same_rule() -> None:
+    z, y = _calibrated_sample(400, 2, seed=100)
+    vec = VectorScaler().fit(z, y)
+    assert vec.outcome_.status == "kept_identity"
+    np.testing.assert_array_equal(vec.weights_, [1.0, 1.0])
+    np.testing.assert_array_equal(vec.bias_, [0.0, 0.0])
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 1, size=(2_000, 2)) * 1_000
+    flat = VectorScaler().fit(noise, rng.integers(0, 2, 2_000))
+    assert flat.outcome_.status == "bounded"
+    assert flat.weights_.min() == pytest.approx(0.05)
+
+
+def test_a_bundle_written_before_the_outcome_existed_still_loads() -> None:
+    old = {"method": "temperature", "temperature": 1.7, "n_classes": 2,
+           "min_temperature": 1e-3, "max_temperature": 1e6}
+    cal = calibrator_from_dict(old)
+    assert cal.temperature_ == 1.7 and cal.outcome_ is None
+    with pytest.raises(BundleError, match="outcome"):
+        calibrator_from_dict({**old, "outcome": {"status": "fitted"}})
 
 
 def test_vector_scaling_recovers_per_class_scale_and_bias() -> None:
@@ -94,6 +171,7 @@ def test_json_round_trip_gives_identical_probabilities(method: str) -> None:
     cal = make_calibrator(CalibrationSpec(method=method)).fit(z * 2, y)
     restored = calibrator_from_dict(json.loads(json.dumps(cal.to_dict())))
     assert type(restored) is type(cal)
+    assert restored.outcome_ == cal.outcome_
     np.testing.assert_allclose(restored.predict_proba(z), cal.predict_proba(z), rtol=0, atol=1e-15)
     np.testing.assert_allclose(restored.scale_logits(z), cal.scale_logits(z), rtol=0, atol=1e-15)
 

@@ -13,6 +13,7 @@ import pytest
         (
             "tradewind.calibration",
             {
+                "CalibrationOutcome",
                 "CalibrationSpec",
                 "Calibrator",
                 "IdentityCalibrator",
@@ -92,6 +93,7 @@ def test_public_names(package: str, expected: set[str]) -> None:
         "overfitting",
         "calibration_error",
         "functional",
+        "outcome",
         "scalers",
         "spec",
     }

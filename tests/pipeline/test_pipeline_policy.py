@@ -116,3 +116,16 @@ def test_the_bundle_carries_its_policy_and_every_consumer_applies_it(regime, tmp
                            model_version=None, fingerprint=bundle_fingerprint(bundle))
     assert served.direction == every_bar[-1].direction
     assert served.size == every_bar[-1].size
+
+
+@pytest.mark.parametrize("source", ["sample:goog-1d", "synthetic:random_walk?bars=6000&seed=21&timeframe=1h"])
+def test_daily_stock_candles_and_a_random_walk_are_still_refused(source: str, tmp_path) -> None:
+    """Policy fitting searches many candidates on validation rows; out of sample it must not
+    turn a market without an edge into a passed gate."""
+    exp = small_experiment(source, backtest=COSTS,
+                           training={"epochs": 10, "early_stopping": {"monitor": "val_loss",
+                                                                      "patience": 4}})
+    result = run_experiment(exp, out_dir=tmp_path, progress=False, html=False)
+    assert not result.gate_passed
+    failing = {c.name for c in result.report.gate.failing}
+    assert failing & {"mcc_ci_low", "sharpe_ci_low", "min_trades"}, failing

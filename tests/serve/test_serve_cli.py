@@ -19,6 +19,11 @@ def test_options_and_overrides_become_settings() -> None:
     assert (settings.model, settings.port, settings.poll_seconds) == ("champion", 8123, 5.0)
     assert settings.registry.root == "elsewhere" and settings.policy == {"threshold": 0.6}
     assert settings.max_batch == 8 and not settings.is_path
+    assert (settings.workers, settings.allow_refused) == (1, False)
+    more = build_settings("champion", "127.0.0.1", 8000, 30.0, None, allow_refused=True, workers=3)
+    assert (more.workers, more.allow_refused) == (3, True)
+    with pytest.raises(ConfigError, match="workers"):
+        build_settings("champion", "127.0.0.1", 8000, 30.0, None, workers=0)
     with pytest.raises(ConfigError, match="no_such_field"):
         build_settings("champion", "127.0.0.1", 8000, 30.0, ["no_such_field=1"])
     with pytest.raises(ConfigError, match="port"):
@@ -37,5 +42,6 @@ def test_command_help_lists_the_options() -> None:
     app.command("other")(lambda: None)
     result = CliRunner().invoke(app, ["serve", "--help"], env={"NO_COLOR": "1", "TERM": "dumb"})
     assert result.exit_code == 0
-    for option in ("--model", "--host", "--port", "--poll-seconds", "--set"):
+    for option in ("--model", "--host", "--port", "--poll-seconds", "--workers", "--allow-refused",
+                   "--set"):
         assert option in result.output

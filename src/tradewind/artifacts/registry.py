@@ -242,6 +242,11 @@ class Registry:
                 return None
             raise
 
+    def override_reason(self, version_or_alias: str) -> str | None:
+        """The reason recorded by an audited override (``promote --override``), or None."""
+        reason = (self._resolve(version_or_alias).tags or {}).get("override_reason")
+        return (reason or "").strip() or None
+
     def _aliases(self) -> dict[str, list[str]] | None:
         """Version → its aliases; None when the registered model does not exist yet."""
         from mlflow.exceptions import MlflowException

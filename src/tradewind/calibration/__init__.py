@@ -6,6 +6,7 @@ save it with ``to_dict()`` in the model bundle, and judge it with :func:`ece`.
 
 from tradewind.calibration.calibration_error import adaptive_ece, ece, reliability_curve
 from tradewind.calibration.functional import log_softmax, nll, softmax
+from tradewind.calibration.outcome import CalibrationOutcome
 from tradewind.calibration.scalers import IdentityCalibrator, TemperatureScaler, VectorScaler
 from tradewind.calibration.spec import (
     CalibrationSpec,
@@ -16,6 +17,7 @@ from tradewind.calibration.spec import (
 )
 
 __all__ = [
+    "CalibrationOutcome",
     "CalibrationSpec",
     "Calibrator",
     "IdentityCalibrator",

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["SetOption", "console", "table"]
+__all__ = ["AllowRefusedOption", "SetOption", "console", "table"]
 
 console = Console()
 
@@ -18,6 +18,16 @@ SetOption = Annotated[
         "--set",
         help="Override a config value: dotted.key=value (YAML value). Repeatable.",
         show_default=False,
+    ),
+]
+
+
+AllowRefusedOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-refused",
+        help="Run a bundle whose promotion gate refused it; every signal still says "
+        "gate_passed=false.",
     ),
 ]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tradewind.cli.common import SetOption, console
+from tradewind.cli.common import AllowRefusedOption, SetOption, console
 from tradewind.cli.signal_cmds import policy_from_pairs
 
 __all__ = ["live"]
@@ -36,9 +36,14 @@ def live(
     registry_root: Annotated[Path, typer.Option(help="Embedded registry folder.")] = Path("runs"),
     quiet: Annotated[bool, typer.Option(help="Do not print signals (they are still logged).")]
     = False,
+    allow_refused: AllowRefusedOption = False,
     set_: SetOption = None,
 ) -> None:
-    """Run the live loop: closed bars only, one logged signal per bar, resumable."""
+    """Run the live loop: closed bars only, one logged signal per bar, resumable.
+
+    A bundle the gate refused is refused unless its registry version was promoted with an
+    audited override or ``--allow-refused`` is given; every signal carries the verdict.
+    """
     from tradewind.exceptions import ConfigError
     from tradewind.live import ExchangeSource, ReplaySource, SignalLog, resolve_model, run_live
 
@@ -46,6 +51,11 @@ def live(
         raise ConfigError("live: give --exchange ID for live bars or --replay FILE to replay a file")
     predictor, version = resolve_model(model, tracking_uri=tracking_uri, registry_root=registry_root)
     policy = policy_from_pairs(predictor.policy, set_)
+    override = None
+    if version is not None:  # a registry version: a refused one may carry an audited override
+        from tradewind.artifacts import Registry
+
+        override = Registry(tracking_uri, root=registry_root).override_reason(version)
     if replay is not None:
         source = ReplaySource(replay, speed, timeframe=timeframe)
     else:
@@ -55,5 +65,6 @@ def live(
     with SignalLog(log) as signal_log:
         result = run_live(predictor, source=source, log=signal_log, policy=policy, symbol=symbol,
                           timeframe=timeframe, max_bars=max_bars, history=history,
-                          model_version=version, show=not quiet, console=console)
+                          model_version=version, show=not quiet, console=console,
+                          allow_refused=allow_refused, override_reason=override)
     console.print(f"{len(result.logged)} new signal(s) logged to {log}")

@@ -6,18 +6,19 @@ from typing import Annotated
 
 import typer
 
-from tradewind.cli.common import SetOption, console
+from tradewind.cli.common import AllowRefusedOption, SetOption, console
 
 __all__ = ["build_settings", "serve"]
 
 
 def build_settings(model: str, host: str, port: int, poll_seconds: float,
-                   pairs: list[str] | None):
+                   pairs: list[str] | None, *, allow_refused: bool = False, workers: int = 1):
     """ServeSettings from the command's options plus ``--set`` overrides (which win)."""
     from tradewind.config import apply_overrides, parse_overrides, validate_section
     from tradewind.serve import ServeSettings
 
-    raw = {"model": model, "host": host, "port": port, "poll_seconds": poll_seconds}
+    raw = {"model": model, "host": host, "port": port, "poll_seconds": poll_seconds,
+           "allow_refused": allow_refused, "workers": workers}
     return validate_section(ServeSettings, apply_overrides(raw, parse_overrides(pairs or [])),
                             "tradewind serve")
 
@@ -31,16 +32,24 @@ def serve(
     poll_seconds: Annotated[
         float, typer.Option(help="Seconds between checks whether the alias moved (0: never).")
     ] = 30.0,
+    workers: Annotated[int, typer.Option(
+        help="Worker processes (each loads the bundle; /metrics adds them all up).")] = 1,
+    allow_refused: AllowRefusedOption = False,
     set_: SetOption = None,
 ) -> None:
     """Serve /v1/signal, /v1/predict, /v1/models, /healthz and /metrics with uvicorn.
+
+    A bundle the gate refused is not served unless its registry version was promoted
+    with an audited override or ``--allow-refused`` is given; every answer carries the
+    verdict (``gate_passed``, ``override_reason``).
 
     ``--set`` reaches every ServeSettings field, e.g. ``--set registry.root=runs``,
     ``--set registry.model_name=btc``, ``--set policy.threshold=0.6`` (overrides the bundle's own trade policy).
     """
     from tradewind.serve import serve as run_server
 
-    settings = build_settings(model, host, port, poll_seconds, set_)
+    settings = build_settings(model, host, port, poll_seconds, set_, allow_refused=allow_refused,
+                              workers=workers)
     console.print(f"serving {settings.model} on http://{settings.host}:{settings.port} "
-                  f"(docs at /docs, metrics at /metrics)")
+                  f"with {settings.workers} worker(s) (docs at /docs, metrics at /metrics)")
     run_server(settings)

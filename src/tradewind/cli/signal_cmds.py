@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradewind.cli.common import SetOption
+from tradewind.cli.common import AllowRefusedOption, SetOption
 
 if TYPE_CHECKING:
     from tradewind.policy import TradePolicy
@@ -32,18 +32,22 @@ def signal(
         help="Symbol reported in the signal (default: the bundle's, else the data source).")] = None,
     timeframe: Annotated[str | None, typer.Option(
         help="Declared bar length of the data (default: the source's own or inferred).")] = None,
+    allow_refused: AllowRefusedOption = False,
     set_: SetOption = None,
 ) -> None:
     """Print the newest bar's signal (direction, calibrated probabilities, levels) as JSON.
 
     The bundle's own trade policy decides it (the one its run judged out of sample);
     ``--set`` overrides its keys, e.g. ``--set threshold=0.6``.
+    A bundle the gate refused is refused here too unless ``--allow-refused`` is given.
     """
     from tradewind.artifacts.bundle import load_bundle
+    from tradewind.artifacts.verdict import admit, bundle_verdict
     from tradewind.data import load
     from tradewind.signals import signal_from_bundle
 
     loaded = load_bundle(bundle)
+    admit(bundle_verdict(loaded), allow_refused=allow_refused, what=f"signal: bundle {bundle}")
     policy = policy_from_pairs(loaded.policy, set_)
     candles = load(data, timeframe=timeframe)
     name = symbol or loaded.manifest.data.get("symbol") or str(candles.attrs.get("source", data))

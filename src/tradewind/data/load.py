@@ -20,6 +20,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from tradewind.data.gaps import GapMode, fill_gaps
 from tradewind.data.read import read_candles
 from tradewind.data.samples import list_samples, load_sample, sample_timeframe
 from tradewind.data.store import Store
@@ -38,12 +39,15 @@ Bound = str | dt.datetime | pd.Timestamp | None
 class DataPolicy(BaseModel):
     """What ``load`` does with soft findings: ``allow`` reports them, ``error`` refuses.
 
-    Hard findings (unsorted, duplicates, NaN, OHLC violations, ...) always refuse.
+    ``gaps: fill`` inserts the missing bars as flat bars (previous close, zero volume).
+    Hard findings (unsorted, duplicates, NaN, OHLC violations, ...) always refuse. The
+    bundle records the policy, and ``serve`` and ``live`` apply its ``gaps`` to the
+    windows they are given.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    gaps: Literal["allow", "error"] = "allow"
+    gaps: GapMode = "allow"
     zero_volume: Literal["allow", "error"] = "allow"
 
 
@@ -102,6 +106,8 @@ def load(
     report = validate(frame, timeframe=timeframe or frame.attrs.get("timeframe"))
     refused = {rule for rule, mode in policy.model_dump().items() if mode == "error"}
     report.raise_for_errors(label, also=refused)
+    if policy.gaps == "fill" and report.timeframe:
+        frame, _ = fill_gaps(frame, timeframe_seconds(report.timeframe))
     out = _slice(frame, start, end, label)
     out.attrs.update(
         source=label,

@@ -18,6 +18,7 @@ import pandas as pd
 from rich.console import Console
 
 from tradewind.artifacts.bundle import Bundle, load_bundle
+from tradewind.artifacts.verdict import admit, bundle_verdict
 from tradewind.exceptions import ConfigError
 from tradewind.live.log import SignalLog
 from tradewind.live.sources import CandleSource
@@ -25,6 +26,7 @@ from tradewind.policy import TradePolicy
 from tradewind.signals.ensemble import Ensemble
 from tradewind.signals.generate import signal_from_bundle
 from tradewind.signals.model import Direction, Signal
+from tradewind.signals.window import apply_bundle_gap_policy
 from tradewind.timeframes import timeframe_seconds
 
 __all__ = ["LiveResult", "format_signal", "resolve_model", "run_live"]
@@ -98,6 +100,8 @@ def run_live(
     model_version: str | None = None,
     show: bool = True,
     console: Console | None = None,
+    allow_refused: bool = False,
+    override_reason: str | None = None,
 ) -> LiveResult:
     """Emit, log and print a signal at every bar close until the source ends or ``max_bars``.
 
@@ -122,8 +126,14 @@ def run_live(
         matches the live signals when it sees the same history.
     show:
         Print each new signal on the console (rich).
+    allow_refused, override_reason:
+        Run a bundle the gate refused: with ``--allow-refused``, or under the audited
+        registry override with this reason (:func:`tradewind.artifacts.verdict.admit`).
+        Every logged signal carries the verdict.
     """
     predictor, resolved_version = resolve_model(bundle_or_ref)
+    verdict = admit(bundle_verdict(predictor, override_reason=override_reason),
+                    allow_refused=allow_refused, what="live")
     version = model_version or resolved_version
     if timeframe_seconds(source.timeframe) != timeframe_seconds(timeframe):
         raise ConfigError(
@@ -161,7 +171,10 @@ def run_live(
             result.bars_seen += 1
             if len(upto) < need:
                 continue
-            sig = _signal(predictor, upto, policy, symbol, timeframe, version)
+            upto, warnings = apply_bundle_gap_policy(predictor, upto, timeframe,
+                                                     where=f"live {symbol} {timeframe}")
+            sig = _signal(predictor, upto, policy, symbol, timeframe, version).model_copy(
+                update={**verdict.signal_fields, "warnings": warnings})
             if log.append(sig):
                 result.logged.append(sig)
                 if show:

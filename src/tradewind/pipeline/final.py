@@ -110,6 +110,7 @@ def refit_and_bundle(
             "first": str(prep.candles.index[0]),
             "last": str(prep.candles.index[-1]),
             "fingerprint": prep.fingerprint,
+            "policy": exp.data.policy.model_dump(mode="json"),  # serve and live apply its gaps
         },
         metrics={
             "oos_mcc": float(metrics.mcc),

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tradewind.calibration import make_calibrator, softmax
+from tradewind.calibration import CalibrationOutcome, make_calibrator, softmax
 from tradewind.config import Experiment
 from tradewind.dataset import Normalizer, Split, Windows
 from tradewind.evaluation import FoldImportance, classification_metrics, fold_importance
@@ -65,6 +65,7 @@ class FoldResult:
     n_params: int = 0
     teacher: TeacherOutput | None = None
     importance: FoldImportance | None = None  # out-of-sample feature importance (importance:)
+    calibration: CalibrationOutcome | None = None  # fitted / bounded / kept_identity
 
 
 @dataclass
@@ -137,7 +138,10 @@ def train_and_calibrate(
     result = fit(model, data, spec.model_copy(update={"seed": seed}), progress=progress)
     tta = tuple(spec.tta)
     val_logits = predict_logits(result.model, windows, val_rows, side=side, tta=tta)
-    calibrator = make_calibrator(exp.calibration).fit(val_logits, prep.y[val_rows])
+    calibrator = make_calibrator(
+        exp.calibration, block=exp.bootstrap.block or max(exp.labels.horizon, 24),
+        n_boot=exp.bootstrap.n_boot, level=exp.bootstrap.level, seed=seed,
+    ).fit(val_logits, prep.y[val_rows])
     return TrainedModel(
         model=result.model,
         normalizer=normalizer,
@@ -195,6 +199,7 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
         n_params=trained.n_params,
         teacher=teacher_out,
         importance=importance,
+        calibration=trained.calibrator.outcome_,
     )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tradewind.artifacts import Registry
-from tradewind.calibration import reliability_curve, softmax
+from tradewind.calibration import CalibrationOutcome, reliability_curve, softmax
 from tradewind.config import Experiment
 from tradewind.evaluation import (
     BootstrapResult,
@@ -31,6 +31,7 @@ from tradewind.report.schema import (
     ExperimentInfo,
     ExperimentReport,
     Finding,
+    FoldCalibration,
     FoldReport,
     OOSMetrics,
     RegistryInfo,
@@ -100,25 +101,38 @@ def _baseline_sections(
     return out
 
 
-FLAT_TEMPERATURE = 100.0  # |logit| <= 20 becomes <= 0.2: probabilities within ~5 % of 1/C
+def flat_calibration_finding(outcomes: list[CalibrationOutcome | None]) -> Finding | None:
+    """A finding for folds whose calibration flattened the probabilities towards 1/C.
 
-
-def flat_calibration_finding(temperatures: list[float | None]) -> Finding | None:
-    """A finding for folds whose fitted temperature flattened the probabilities to ~1/C.
-
-    Temperature scaling does that when the model's confidence carries no information on
-    the fold's validation rows (NLL keeps falling as T grows, up to the search bound).
-    Argmax, and so MCC, is unchanged; the probabilities, and any threshold on them, are not.
+    Temperature scaling runs to its upper bound (``calibration.max_temperature``) when
+    the model's confidence carries no information on the fold's validation rows: NLL
+    keeps falling as T grows. Such a fit is kept (status ``bounded``, fitted value above
+    1) because it is better than the raw confidence. Argmax, and so MCC, is unchanged;
+    the probabilities, and any threshold on them, are not.
     """
-    flat = [i for i, t in enumerate(temperatures) if t is not None and t > FLAT_TEMPERATURE]
+    flat = [i for i, o in enumerate(outcomes)
+            if o is not None and o.status == "bounded" and o.fitted_value > 1.0]
     if not flat:
         return None
-    highest = max(temperatures[i] or 0.0 for i in flat)
+    highest = max(outcomes[i].fitted_value for i in flat)  # type: ignore[union-attr]
     return Finding(
         level="warning", code="flat_calibration",
-        message=f"fold(s) {flat}: calibration set the temperature up to {highest:.3g}, so the "
-                "model's probabilities there are flattened to about 1/C: on those folds' "
+        message=f"fold(s) {flat}: calibration ran to its temperature bound ({highest:.3g}), so "
+                "the model's probabilities there are flattened towards 1/C: on those folds' "
                 "validation rows its confidence carried no information.",
+    )
+
+
+def identity_calibration_finding(outcomes: list[CalibrationOutcome | None]) -> Finding | None:
+    """An info finding for folds where the fit did not beat T = 1 beyond bootstrap noise."""
+    kept = [i for i, o in enumerate(outcomes) if o is not None and o.status == "kept_identity"]
+    if not kept:
+        return None
+    return Finding(
+        level="info", code="identity_calibration",
+        message=f"fold(s) {kept}: the fitted calibration did not lower validation NLL by a "
+                "margin its block bootstrap supports (lower bound <= 0), so the identity "
+                "(T = 1) was applied there.",
     )
 
 
@@ -126,8 +140,19 @@ def _diagnostics_section(diagnostics: Diagnostics, folds: list[FoldResult]) -> D
     values = diagnostics.to_dict()
     values.pop("findings", None)
     findings = [Finding(level="warning", code="diagnostic", message=m) for m in diagnostics.findings]
-    flat = flat_calibration_finding([f.temperature for f in folds])
-    return DiagnosticsSection(values=values, findings=findings if flat is None else [*findings, flat])
+    outcomes = [f.calibration for f in folds]
+    extra = [f for f in (flat_calibration_finding(outcomes), identity_calibration_finding(outcomes))
+             if f is not None]
+    return DiagnosticsSection(values=values, findings=[*findings, *extra])
+
+
+def _fold_calibrations(folds: list[FoldResult]) -> list[FoldCalibration]:
+    return [
+        FoldCalibration(fold=f.fold, status=f.calibration.status, temperature=f.temperature,
+                        fitted_value=f.calibration.fitted_value, nll_gain=f.calibration.nll_gain,
+                        nll_gain_lower=f.calibration.nll_gain_lower)
+        for f in folds if f.calibration is not None
+    ]
 
 
 def _gate_section(verdict: GateVerdict) -> GateVerdictSection:
@@ -234,6 +259,7 @@ def build_report(
             ece_after=ece_after,
             reliability_before=_bins(softmax(oos.logits), oos.y),
             reliability_after=_bins(oos.probs, oos.y),
+            folds=_fold_calibrations(folds),
         ),
         share_over_time=share_windows(prep.index[oos.rows], oos.y, oos.pred, classes),
         bundle=str(bundle_path),

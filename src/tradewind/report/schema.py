@@ -29,6 +29,7 @@ __all__ = [
     "ExperimentReport",
     "FeatureImportance",
     "Finding",
+    "FoldCalibration",
     "FoldReport",
     "GateCheck",
     "GateVerdict",
@@ -288,6 +289,20 @@ class ReliabilityBin(Section):
     count: int = Field(ge=0, description="Rows in the bin.")
 
 
+class FoldCalibration(Section):
+    """What the calibrator of one fold decided on its validation rows, and why."""
+
+    fold: int = Field(ge=0, description="Fold number, 0-based.")
+    status: Literal["fitted", "bounded", "kept_identity"] = Field(
+        description="`fitted`: the fit was kept; `bounded`: kept, clipped to a temperature "
+                    "bound; `kept_identity`: its NLL gain was not supported, T = 1 applied.")
+    temperature: Metric = Field(None, description="Temperature applied (temperature scaling).")
+    fitted_value: Metric = Field(description="The optimiser's temperature (mean per-class "
+                                             "scale for vector scaling), before the decision.")
+    nll_gain: Metric = Field(description="Mean validation NLL gain of the fit over the identity.")
+    nll_gain_lower: Metric = Field(description="Lower bound of the gain's block-bootstrap interval.")
+
+
 class Calibration(Section):
     """How probabilities were calibrated and how much it helped, out of sample."""
 
@@ -296,6 +311,8 @@ class Calibration(Section):
     ece_after: Metric = Field(description="ECE after calibration.")
     reliability_before: list[ReliabilityBin] = Field(description="Reliability bins before calibration.")
     reliability_after: list[ReliabilityBin] = Field(description="Reliability bins after calibration.")
+    folds: list[FoldCalibration] = Field(
+        default_factory=list, description="Per fold: kept fit, bounded fit or identity (T = 1).")
 
 
 class ShareWindow(Section):

@@ -11,7 +11,7 @@ from typing import Any
 
 from tradewind.report import charts
 from tradewind.report.html import ci, esc, img, kv_table, num, page, table, value, with_ci
-from tradewind.report.schema import ExperimentReport, Finding, GateCheck
+from tradewind.report.schema import ExperimentReport, Finding, FoldCalibration, GateCheck
 
 __all__ = ["SECTION_IDS", "render_html"]
 
@@ -232,7 +232,26 @@ def calibration(r: ExperimentReport) -> str:
     chart = img(charts.reliability_png(c.reliability_before, c.reliability_after, c.ece_before,
                                        c.ece_after, len(r.oos.classes)),
                 "Reliability diagram before and after calibration")
-    return text + chart
+    return text + chart + _fold_calibration_table(c.folds)
+
+
+_STATUS_TEXT = {"fitted": "fitted", "bounded": "fitted, clipped to a bound",
+                "kept_identity": "identity kept (T = 1)"}
+
+
+def _fold_calibration_table(folds: list[FoldCalibration]) -> str:
+    """Per fold: whether the fit was kept, clipped or replaced by the identity, and why."""
+    if not folds:
+        return ""
+    rows = [[f.fold, _STATUS_TEXT.get(f.status, f.status), num(f.fitted_value), num(f.temperature),
+             num(f.nll_gain, signed=True), num(f.nll_gain_lower, signed=True)] for f in folds]
+    return "\n".join([
+        "<h3>Per fold</h3>",
+        "<p class=\"meta\">A fit is kept only when the lower bound of the block-bootstrap "
+        "interval of its validation NLL gain is above zero; otherwise T = 1.</p>",
+        table(["fold", "decision", "fitted value", "temperature applied", "NLL gain",
+               "gain lower bound"], rows),
+    ])
 
 
 def confusion(r: ExperimentReport) -> str:

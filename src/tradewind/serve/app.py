@@ -10,6 +10,7 @@ is answered with 422 and the JSON location of the offending value.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,6 +40,7 @@ from tradewind.serve.payloads import candle_arrays, candles_frame, read_body
 from tradewind.serve.schemas import HealthOut, ModelOut, PredictOut, PredictRequest, SignalRequest
 from tradewind.serve.settings import ServeSettings
 from tradewind.signals import Signal
+from tradewind.signals.window import apply_bundle_gap_policy
 
 __all__ = ["create_app"]
 
@@ -101,6 +103,8 @@ def _model_out(loaded: LoadedModel, holder: ModelHolder) -> ModelOut:
         name=manifest.name, version=loaded.version, source=loaded.source,
         fingerprint=loaded.fingerprint, loaded_at=loaded.loaded_at,
         gate_passed=None if passed is None else bool(passed), gate=manifest.gate,
+        override_reason=loaded.verdict.override_reason,
+        allowed_refused=loaded.verdict.allowed_refused,
         classes=list(manifest.classes), feature_names=list(manifest.feature_names),
         side_names=list(manifest.side_names), lookback=manifest.lookback,
         warmup_bars=manifest.warmup_bars, min_candles=loaded.bundle.min_candles,
@@ -201,6 +205,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 f"(warm-up {bundle.manifest.warmup_bars} + lookback {bundle.lookback})")
         candles = candles_frame(stamps, values, columnar=columnar)
         try:
+            candles, warnings = apply_bundle_gap_policy(bundle, candles, body.timeframe,
+                                                        where="/v1/signal")
             signal = latest_signal(bundle, candles, loaded.policy(settings.policy),
                                    symbol=body.symbol,
                                    timeframe=body.timeframe, model_version=loaded.version,
@@ -210,6 +216,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             raise InputError(("body", "timeframe"), str(err)) from None
         except TradewindError as err:  # malformed bars, too little history after gaps, …
             raise InputError(("body", "candles"), str(err)) from None
+        signal = signal.model_copy(update={**loaded.verdict.signal_fields, "warnings": warnings})
         probs = signal.probabilities
         metrics.predictions("/v1/signal", [max(probs, key=probs.__getitem__)])
         # already a validated Signal: skip FastAPI's second validation of the response
@@ -232,7 +239,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             model_name=bundle.manifest.name, model_version=loaded.version,
             bundle_fingerprint=loaded.fingerprint, classes=classes, batched=batched,
             probabilities=[dict(zip(classes, row.tolist(), strict=True)) for row in probs],
-            predicted=predicted)
+            predicted=predicted, **loaded.verdict.signal_fields)
         return Response(out.model_dump_json(), media_type="application/json")
 
     @app.post("/v1/signal", response_model=Signal, tags=["signals"],
@@ -256,7 +263,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     def healthz() -> HealthOut:
         loaded = holder.current()
         return HealthOut(status="ok", model_name=loaded.bundle.manifest.name,
-                         model_version=loaded.version)
+                         model_version=loaded.version, worker_pid=os.getpid())
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text format).")
     def get_metrics() -> Response:

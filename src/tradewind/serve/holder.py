@@ -21,6 +21,7 @@ from typing import Any
 
 from tradewind.artifacts.bundle import Bundle, load_bundle
 from tradewind.artifacts.registry import Registry
+from tradewind.artifacts.verdict import BundleVerdict, admit, bundle_verdict
 from tradewind.features import FeatureSpec
 from tradewind.policy import TradePolicy
 from tradewind.serve.settings import ServeSettings
@@ -46,6 +47,7 @@ class LoadedModel:
     fingerprint: str
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     download_dir: Path | None = None
+    verdict: BundleVerdict = field(default_factory=lambda: BundleVerdict(gate_passed=False))
     _policies: dict[int, TradePolicy] = field(default_factory=dict, repr=False, compare=False)
 
     def policy(self, overrides: dict[str, Any]) -> TradePolicy:
@@ -103,8 +105,10 @@ class ModelHolder:
 
     def _from_path(self, path: Path) -> LoadedModel:
         bundle = load_bundle(path)
+        verdict = admit(bundle_verdict(bundle), allow_refused=self.settings.allow_refused,
+                        what=f"serve: bundle {path}")
         return LoadedModel(bundle=bundle, source=str(path.resolve()), version=None,
-                           fingerprint=bundle_fingerprint(bundle))
+                           fingerprint=bundle_fingerprint(bundle), verdict=verdict)
 
     def _cache_dir(self) -> Path:
         if self._cache is None:
@@ -121,13 +125,17 @@ class ModelHolder:
         try:
             self.registry.download_bundle(version, dst)
             bundle = load_bundle(dst)
+            verdict = admit(
+                bundle_verdict(bundle, override_reason=self.registry.override_reason(version)),
+                allow_refused=self.settings.allow_refused,
+                what=f"serve: version {version} of {self.registry.model_name!r}")
         except BaseException:
             shutil.rmtree(dst, ignore_errors=True)
             raise
         return LoadedModel(
             bundle=bundle, source=f"{self.registry.tracking_uri}#{self.registry.model_name}/"
             f"{self.settings.model}", version=version, fingerprint=bundle_fingerprint(bundle),
-            download_dir=dst)
+            download_dir=dst, verdict=verdict)
 
     # ------------------------------------------------------------------ access
     def current(self) -> LoadedModel:

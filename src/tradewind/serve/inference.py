@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tradewind.artifacts.bundle import Bundle
+from tradewind.artifacts.verdict import bundle_verdict
 from tradewind.features import FeatureSpec
 from tradewind.policy import TradePolicy
 from tradewind.signals import (
@@ -123,4 +124,5 @@ def latest_signal(
         proba, candles, policy, symbol=symbol,
         timeframe=resolve_timeframe(timeframe, candles, bundle.manifest.data),
         model_name=bundle.manifest.name, model_version=model_version, fingerprint=fingerprint,
+        gate_passed=bundle_verdict(bundle).gate_passed,
     )[0]

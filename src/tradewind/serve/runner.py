@@ -25,8 +25,21 @@ def _uvicorn_config(app: FastAPI, settings: ServeSettings, log_level: str) -> uv
 
 
 def serve(settings: ServeSettings) -> None:
-    """Serve ``settings.model`` on ``settings.host:settings.port`` until interrupted."""
-    uvicorn.Server(_uvicorn_config(create_app(settings), settings, settings.log_level)).run()
+    """Serve ``settings.model`` on ``settings.host:settings.port`` until interrupted.
+
+    With ``settings.workers > 1`` the app is built in each of that many worker processes
+    (:func:`tradewind.serve.workers.serve_workers`); a refused or broken bundle is refused
+    here first, before any worker starts.
+    """
+    app = create_app(settings)
+    if settings.workers > 1:
+        app.state.holder.stop()  # it was only the check; each worker loads its own
+        del app
+        from tradewind.serve.workers import serve_workers
+
+        serve_workers(settings)
+        return
+    uvicorn.Server(_uvicorn_config(app, settings, settings.log_level)).run()
 
 
 class ServerThread:

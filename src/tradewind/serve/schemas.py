@@ -129,6 +129,9 @@ class PredictOut(BaseModel):
     batched: bool
     probabilities: list[dict[str, float]]
     predicted: list[str]
+    gate_passed: bool = Field(False, description="Whether the bundle's promotion gate passed.")
+    override_reason: str | None = Field(
+        None, description="Reason of the audited override a refused bundle runs under, if any.")
 
 
 class ModelOut(BaseModel):
@@ -140,6 +143,10 @@ class ModelOut(BaseModel):
     fingerprint: str
     loaded_at: datetime
     gate_passed: bool | None
+    override_reason: str | None = Field(
+        None, description="Reason of the audited registry override a refused bundle runs under.")
+    allowed_refused: bool = Field(
+        False, description="True when a refused bundle is served only because of --allow-refused.")
     gate: dict[str, Any]
     classes: list[str]
     feature_names: list[str]
@@ -157,3 +164,4 @@ class HealthOut(BaseModel):
     status: str
     model_name: str
     model_version: str | None
+    worker_pid: int | None = Field(None, description="Process id of the worker that answered.")

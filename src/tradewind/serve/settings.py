@@ -41,8 +41,16 @@ class ServeSettings(BaseModel):
         description="Overrides of the served bundle's own trade policy on /v1/signal (its "
         "TradePolicy keys, e.g. threshold); empty: the policy the run chose and judged.",
     )
+    allow_refused: bool = Field(
+        False, description="Serve a bundle whose gate refused it (without an audited registry "
+        "override); every answer still says gate_passed=false.")
     max_candles: int = Field(50_000, ge=1, description="Largest candle list /v1/signal accepts.")
     max_batch: int = Field(4096, ge=1, description="Most windows one /v1/predict call may send.")
+    workers: int = Field(
+        1, ge=1, le=64,
+        description="uvicorn worker processes; with more than one, /metrics adds up every "
+        "worker's counters (prometheus-client multiprocess mode, in a temporary folder).",
+    )
     log_level: str = Field("info", description="uvicorn log level.")
     torch_threads: int = Field(
         1, ge=0,

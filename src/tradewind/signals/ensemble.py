@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tradewind.artifacts.bundle import Bundle
+from tradewind.artifacts.verdict import BundleVerdict, bundle_verdict, combined_verdict
 from tradewind.exceptions import ConfigError
 from tradewind.policy import TradePolicy
 from tradewind.signals.generate import (
@@ -87,6 +88,11 @@ class Ensemble:
                         for b, w in zip(self.bundles, self.weights, strict=True))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+    @property
+    def verdict(self) -> BundleVerdict:
+        """Passed only when every member's gate passed."""
+        return combined_verdict([bundle_verdict(b) for b in self.bundles])
+
     def member_probas(self, candles: pd.DataFrame, *, last_only: bool = False) -> list[pd.DataFrame]:
         """Each member's calibrated probabilities on the bars all members predict."""
         frames = [predict_frame(b, candles, last_only=last_only) for b in self.bundles]
@@ -131,6 +137,7 @@ class Ensemble:
             timeframe=resolve_timeframe(timeframe, candles, self.bundles[0].manifest.data),
             model_name=self.name, model_version=model_version, fingerprint=self.fingerprint,
             members=len(self.bundles), agreement=self.agreement(frames, mixed),
+            gate_passed=self.verdict.gate_passed,
         )
 
     def signal(

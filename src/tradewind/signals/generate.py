@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from tradewind.artifacts.bundle import Bundle
+from tradewind.artifacts.verdict import bundle_verdict
 from tradewind.data.canonical import check_canonical
 from tradewind.exceptions import ConfigError, DataError
 from tradewind.labels.barriers import atr
@@ -142,9 +143,11 @@ def signals_from_proba(
     fingerprint: str,
     members: int = 1,
     agreement: Sequence[float] | None = None,
+    gate_passed: bool = False,
 ) -> list[Signal]:
     """One :class:`Signal` per row of ``proba`` (columns: class names, index: bar open times
-    present in ``candles``) by ``policy``; ``agreement`` is per row, for ensembles."""
+    present in ``candles``) by ``policy``; ``agreement`` is per row, for ensembles;
+    ``gate_passed`` is the bundle's verdict (:func:`tradewind.artifacts.verdict.bundle_verdict`)."""
     classes = [str(c) for c in proba.columns]
     class_directions(classes)
     rows = candles.index.get_indexer(proba.index)
@@ -199,6 +202,7 @@ def signals_from_proba(
             max_holding_bars=policy.max_holding, policy=policy.describe(),
             model_name=model_name, model_version=model_version, bundle_fingerprint=fingerprint,
             members=members, agreement=None if agreement is None else float(agreement[i]),
+            gate_passed=gate_passed,
         ))
     return out
 
@@ -213,7 +217,7 @@ def _bundle_signals(
         proba, candles, policy or bundle.policy, symbol=symbol,
         timeframe=resolve_timeframe(timeframe, candles, bundle.manifest.data),
         model_name=bundle.manifest.name, model_version=model_version,
-        fingerprint=bundle_fingerprint(bundle),
+        fingerprint=bundle_fingerprint(bundle), gate_passed=bundle_verdict(bundle).gate_passed,
     )
 
 

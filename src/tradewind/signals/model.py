@@ -63,3 +63,10 @@ class Signal(BaseModel):
     agreement: float | None = Field(
         None, description="Share of ensemble members whose own argmax side equals the direction."
     )
+    gate_passed: bool = Field(False, description="Whether the bundle's promotion gate passed "
+                              "(false also when no verdict was recorded).")
+    override_reason: str | None = Field(
+        None, description="Reason of the audited override a refused bundle runs under, if any.")
+    warnings: list[str] = Field(default_factory=list, description="What the bundle's data "
+                                "policy found in the candles given (gaps filled or allowed).")
+
