@@ -14,6 +14,7 @@ import pandas as pd
 from tradewind.backtest.engine import BacktestConfig, BacktestResult, run_backtest
 from tradewind.backtest.signals_arrays import SignalConfig, signals_from_probabilities
 from tradewind.backtest.stats import BacktestStats, compute_stats
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.exceptions import DataError
 from tradewind.labels import ExitSpec, LabelSpec
 from tradewind.timeframes import trading_days_per_year
@@ -39,12 +40,15 @@ def backtest_probabilities(
     signal: SignalConfig | None = None,
     config: BacktestConfig | None = None,
     seed: int = 0,
+    bootstrap: BlockBootstrap | None = None,
 ) -> tuple[BacktestResult, BacktestStats]:
     """Simulate ``proba`` [T, C] (NaN rows = no prediction, stay flat) from row ``start`` on.
 
     Rows before ``start`` only warm up the exits' ATR; equity, buy-and-hold and every
     statistic cover ``candles[start:]``. Ratios are annualised over the weekdays when the
-    candles show a market closed at weekends (:func:`trading_days_per_year`).
+    candles show a market closed at weekends (:func:`trading_days_per_year`). The Sharpe
+    interval follows ``bootstrap`` (the experiment's ``bootstrap:`` settings) and ``seed``,
+    in blocks of at least the exits' holding period.
     """
     if not 0 <= start < len(candles) - 1:
         raise DataError(f"backtest start row {start} leaves no bars to trade in {len(candles)} candles")
@@ -53,4 +57,5 @@ def backtest_probabilities(
     )
     result = run_backtest(candles.iloc[start:], signals.from_row(start), config)
     days = trading_days_per_year(candles.index)
-    return result, compute_stats(result, timeframe, trading_days=days, seed=seed)
+    return result, compute_stats(result, timeframe, trading_days=days, seed=seed,
+                                 bootstrap=bootstrap, horizon=exits.holding_bars(horizon))

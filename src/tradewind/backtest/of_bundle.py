@@ -17,6 +17,7 @@ from tradewind.backtest.engine import BacktestConfig, BacktestResult
 from tradewind.backtest.from_probabilities import backtest_probabilities, default_exits
 from tradewind.backtest.signals_arrays import SignalConfig
 from tradewind.backtest.stats import BacktestStats
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.exceptions import DataError
 from tradewind.labels import ExitSpec
 from tradewind.timeframes import infer_timeframe
@@ -58,14 +59,18 @@ def backtest_bundle(
     end: str | pd.Timestamp | None = None,
     allow_in_sample: bool = False,
     seed: int = 0,
+    bootstrap: BlockBootstrap | None = None,
 ) -> BundleBacktest:
     """Trade the bundle's calibrated probabilities on ``candles[start:end]`` after costs.
 
     ``start`` defaults to the first bar after the bundle's training data. Earlier bars
     are refused unless ``allow_in_sample``; the warm-up before ``start`` is still used to
-    compute features and ATR, never traded.
+    compute features and ATR, never traded. ``bootstrap`` and ``seed`` make the Sharpe
+    interval. ``exits.max_holding`` comes back resolved (the label horizon when unset).
     """
     exits = exits or default_exits(bundle.label_spec)
+    exits = exits.model_copy(
+        update={"max_holding": exits.holding_bars(bundle.label_spec.horizon)})
     trained_until = _training_end(bundle)
     index = candles.index
     if start is not None:
@@ -94,6 +99,7 @@ def backtest_bundle(
     result, stats = backtest_probabilities(
         candles, proba, bundle.classes, exits, horizon=bundle.label_spec.horizon,
         timeframe=timeframe, start=begin, signal=signal, config=config, seed=seed,
+        bootstrap=bootstrap,
     )
     return BundleBacktest(result, stats, exits, candles.index[begin], candles.index[-1],
                           trained_until, in_sample)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tradewind.backtest import BacktestConfig, BacktestStats, backtest_probabilities
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.config import Experiment
 
 if TYPE_CHECKING:
@@ -45,12 +46,12 @@ def oos_backtest(exp: Experiment, prep: Prepared, oos: OutOfSample) -> tuple[Bac
     result, stats = backtest_probabilities(
         candles, proba, prep.classes, exits, horizon=exp.labels.horizon,
         timeframe=prep.timeframe, start=first - warm, signal=spec.signal, config=config,
-        seed=exp.seed,
+        seed=exp.seed, bootstrap=BlockBootstrap(**exp.bootstrap.model_dump()),
     )
     section = {
         **stats.to_dict(),
         "costs": {"fee_bps": spec.fee_bps, "slippage_bps": spec.slippage_bps},
-        "exits": exits.model_dump(mode="json"),
+        "exits": exits.model_copy(update={"max_holding": holding}).model_dump(mode="json"),
         "exit_reasons": result.trades["exit_reason"].value_counts().to_dict(),
         "equity": _curve(result.index, result.equity, result.close, spec.initial_equity),
     }

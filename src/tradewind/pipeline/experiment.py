@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.calibration import ece, softmax
 from tradewind.config import Experiment
 from tradewind.dataset import walk_forward
 from tradewind.evaluation import (
+    DiagnosticThresholds,
     GateEvidence,
     classification_metrics,
     diagnose,
@@ -134,7 +136,7 @@ def run_experiment(
     classes = list(prep.classes)
     metrics = classification_metrics(oos.y, oos.probs, classes)
     preds = {"model": oos.pred, **{k: v.argmax(axis=1) for k, v in baselines.items()}}
-    block = exp.bootstrap.block or max(horizon, 24)
+    block = BlockBootstrap(**exp.bootstrap.model_dump()).block_length(horizon)
     boot = moving_block_bootstrap_ci(
         oos.y, preds, model_key="model", block=block, horizon=horizon,
         n_boot=exp.bootstrap.n_boot, seed=exp.seed, level=exp.bootstrap.level,
@@ -147,6 +149,7 @@ def run_experiment(
         oos.logits, oos.probs, oos.y, classes=classes, fold_ids=oos.fold_ids,
         fold_mcc=[float(f.metrics["mcc"]) for f in folds], input_stats=audit,
         ece_before=ece_before, ece_after=ece_after,
+        thresholds=DiagnosticThresholds.from_gate(exp.gate),
     )
     baseline_metrics = {
         name: classification_metrics(oos.y, probs, classes) for name, probs in baselines.items()
@@ -156,7 +159,8 @@ def run_experiment(
         backtest_stats, backtest_section = oos_backtest(exp, prep, oos)
         console.print(f"[bold]backtest[/] {backtest_stats.n_trades} trades after costs, Sharpe "
                       f"{backtest_stats.sharpe:+.2f} [{backtest_stats.sharpe_ci_low:+.2f}, "
-                      f"{backtest_stats.sharpe_ci_high:+.2f}], buy-and-hold "
+                      f"{backtest_stats.sharpe_ci_high:+.2f}] "
+                      f"({backtest_stats.sharpe_ci_level:.0%}), buy-and-hold "
                       f"{backtest_stats.buy_and_hold_return:+.1%}")
     evidence = GateEvidence.from_results(
         metrics=metrics, bootstrap=boot, diagnostics=diagnostics,
