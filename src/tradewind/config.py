@@ -73,10 +73,13 @@ class BaselineSpec(_Strict):
 
 
 class BootstrapSpec(_Strict):
-    """Moving-block bootstrap for the 95 % intervals (block >= label horizon always)."""
+    """The moving-block bootstrap of every interval (MCC, accuracy, model − baseline, the
+    backtest's Sharpe): ``tradewind.block_bootstrap.BlockBootstrap`` with these settings."""
 
     n_boot: int = Field(1000, ge=100)
-    block: int | None = Field(None, ge=1, description="Block length; default max(horizon, 24).")
+    block: int | None = Field(
+        None, ge=1, description="Block length in rows (24 when null); never below the label "
+        "horizon, for the backtest's Sharpe never below the holding period.")
     level: float = Field(0.95, gt=0.5, lt=1.0)
 
 

@@ -21,7 +21,8 @@ __all__ = [
 ]
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_PATTERN = re.compile(r"^(\d+)([smhdw])$")
+_PATTERN = re.compile(r"^([0-9]+)([smhdw])$")
+_MAX_SECONDS = 366 * 86400  # no bar is longer than a year
 _SECONDS_PER_YEAR = 365.25 * 86400
 WEEKDAYS_PER_YEAR = 365.25 * 5 / 7
 _WEEKEND_SHARE_CLOSED = 0.10  # a market open all week has 2/7 (29 %) of its bars at weekends
@@ -38,6 +39,9 @@ def timeframe_seconds(timeframe: str) -> int:
     count, unit = int(match.group(1)), match.group(2)
     if count <= 0:
         raise ConfigError(f"timeframe {timeframe!r} must be positive")
+    if count * _UNIT_SECONDS[unit] > _MAX_SECONDS:
+        raise ConfigError(f"timeframe {timeframe!r} is longer than a year; bars are at most "
+                          "'52w' (for example '1d' or '1w')")
     return count * _UNIT_SECONDS[unit]
 
 

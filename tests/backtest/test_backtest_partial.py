@@ -14,6 +14,7 @@ from tradewind.backtest import (
     run_backtest,
     signals_from_probabilities,
 )
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.exceptions import DataError
 from tradewind.labels import ExitSpec, barrier_levels
 from tradewind.policy import TradePolicy
@@ -157,8 +158,10 @@ def test_time_exit_closes_the_remainder_and_stats_count_trades():
     # 50 at 102 (+100), 50 at the close of bar 2, 101 (+50)
     assert (t.exit_bar, t.exit_reason, t.exit_fills) == (2, "time", 2)
     assert t.pnl == pytest.approx(150.0)
-    stats = compute_stats(r, "1h", n_boot=10)
+    stats = compute_stats(r, "1h", bootstrap=BlockBootstrap(n_boot=10))
     assert (stats.n_trades, stats.win_rate) == (1, 1.0)
+    assert (stats.mean_bars_held, stats.max_bars_held) == (2.0, 2)  # bars 1 and 2
+    assert stats.exposure == pytest.approx(2 / 5)
 
 
 def test_one_level_ladder_equals_a_plain_take_profit_and_pnl_adds_up():
@@ -183,7 +186,8 @@ def test_one_level_ladder_equals_a_plain_take_profit_and_pnl_adds_up():
     trades = three.trades
     assert (trades.exit_fills > 1).sum() > 20
     assert three.final_equity == pytest.approx(10_000 + trades.pnl.sum(), rel=1e-12)
-    assert compute_stats(three, "1h", n_boot=10).n_trades == len(trades) == len(plain.trades)
+    stats = compute_stats(three, "1h", bootstrap=BlockBootstrap(n_boot=10))
+    assert stats.n_trades == len(trades) == len(plain.trades)
 
 
 def test_bad_ladders_are_refused():

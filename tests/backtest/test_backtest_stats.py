@@ -21,6 +21,7 @@ from tradewind.backtest import (
     deflated_sharpe_ratio,
     run_backtest,
 )
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.labels import ExitSpec
 from tradewind.policy import TradePolicy
 from tradewind.timeframes import bars_per_year, trading_days_per_year
@@ -29,6 +30,9 @@ from tradewind.timeframes import bars_per_year, trading_days_per_year
 def _result() -> BacktestResult:
     trades = pd.DataFrame(
         {
+            "entry_bar": [0, 1, 3],
+            "exit_bar": [1, 2, 3],
+            "exit_reason": ["signal", "signal", "end"],
             "units": [1.0, 1.0, 1.0],
             "entry_price": [100.0, 110.0, 99.0],
             "exit_price": [110.0, 99.0, 121.0],
@@ -48,7 +52,7 @@ def _result() -> BacktestResult:
 
 
 def test_stats_hand_computed():
-    s = compute_stats(_result(), "1d", n_boot=200)
+    s = compute_stats(_result(), "1d", bootstrap=BlockBootstrap(n_boot=200))
     r = [0.1, -0.1, 0.0, 121 / 99 - 1]
     sharpe_bar = statistics.mean(r) / statistics.stdev(r)
     downside = math.sqrt((0.1**2) / 4)
@@ -65,6 +69,7 @@ def test_stats_hand_computed():
     assert s.max_drawdown == pytest.approx(0.1)
     assert s.max_drawdown_bars == 2
     assert s.exposure == pytest.approx(0.75)
+    assert (s.mean_bars_held, s.max_bars_held) == (1.0, 1)
     assert s.turnover == pytest.approx((210 + 209 + 220) / 107.25)
     assert s.buy_and_hold_return == pytest.approx(0.2)
     assert (s.bars, s.n_trials, s.bars_per_year) == (4, 1, 365.25)
@@ -72,10 +77,10 @@ def test_stats_hand_computed():
 
 def test_annualisation_follows_the_timeframe():
     res = _result()
-    day = compute_stats(res, "1d", n_boot=50)
-    hour = compute_stats(res, "1h", n_boot=50)
-    five = compute_stats(res, "5m", n_boot=50)
-    equities = compute_stats(res, "1d", trading_days=252, n_boot=50)
+    day = compute_stats(res, "1d", bootstrap=BlockBootstrap(n_boot=50))
+    hour = compute_stats(res, "1h", bootstrap=BlockBootstrap(n_boot=50))
+    five = compute_stats(res, "5m", bootstrap=BlockBootstrap(n_boot=50))
+    equities = compute_stats(res, "1d", trading_days=252, bootstrap=BlockBootstrap(n_boot=50))
     assert hour.sharpe / day.sharpe == pytest.approx(math.sqrt(24))
     assert five.sharpe / day.sharpe == pytest.approx(math.sqrt(288))
     assert equities.sharpe / day.sharpe == pytest.approx(math.sqrt(252 / 365.25))
@@ -89,7 +94,7 @@ def test_to_dict_is_json_safe():
         trades=res.trades.iloc[[0, 2]], equity=res.equity, position=res.position,
         initial_equity=100.0, close=res.close, index=res.index,
     )
-    d = compute_stats(wins_only, "1h", n_boot=50).to_dict()
+    d = compute_stats(wins_only, "1h", bootstrap=BlockBootstrap(n_boot=50)).to_dict()
     assert d["profit_factor"] is None and d["avg_loss"] is None  # inf and NaN
     json.dumps(d, allow_nan=False)
     assert d["n_trades"] == 2
@@ -153,7 +158,7 @@ def test_the_backtest_annualises_a_weekday_market_over_weekdays():
     policy = TradePolicy(exits=exits, max_holding=4)
     result, stats = backtest_probabilities(closed, proba, ["DOWN", "UP"], policy,
                                            timeframe="1h", start=20)
-    around_the_clock = compute_stats(result, "1h", n_boot=50)
+    around_the_clock = compute_stats(result, "1h", bootstrap=BlockBootstrap(n_boot=50))
     assert stats.bars_per_year == pytest.approx(365.25 * 5 / 7 * 24)
     assert around_the_clock.bars_per_year == pytest.approx(8766.0)
     assert stats.n_trades > 10

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import matthews_corrcoef
 
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.evaluation import moving_block_bootstrap_ci
 from tradewind.evaluation.bootstrap import _resampled_sums
 from tradewind.exceptions import ConfigError, DataError
@@ -51,7 +52,7 @@ def _naive_sums(ind: np.ndarray, block: int, n_boot: int, seed: int) -> np.ndarr
 def test_resampled_sums_equal_explicit_block_resampling(block: int, method: str) -> None:
     rng = np.random.default_rng(block)
     ind = (rng.random((37, 5)) < 0.4).astype(np.float32)
-    got = _resampled_sums(ind, block, 50, np.random.default_rng(11), method)
+    got = _resampled_sums(ind, block, BlockBootstrap(n_boot=50), 11, method)
     np.testing.assert_array_equal(got, _naive_sums(ind, block, 50, 11))
 
 

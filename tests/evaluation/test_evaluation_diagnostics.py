@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tradewind.calibration import TemperatureScaler, softmax
-from tradewind.evaluation import DiagnosticThresholds, diagnose, input_scale_audit
+from tradewind.evaluation import DiagnosticThresholds, GateSpec, diagnose, input_scale_audit
 from tradewind.exceptions import SchemaMismatchError
 
 CLASSES = ("DOWN", "UP")
@@ -130,6 +130,21 @@ def test_thresholds_are_configurable_and_strict() -> None:
     assert any("raw logits" in f for f in d.findings)
     with pytest.raises(ValueError):
         DiagnosticThresholds(max_abs_logits=1.0)
+
+
+def test_thresholds_follow_the_gate_so_the_report_shows_one_limit() -> None:
+    gate = GateSpec()
+    th = DiagnosticThresholds.from_gate(gate)
+    assert (th.max_ece, th.max_overconfident_share) == (gate.max_ece, gate.max_overconfident_share)
+    assert (th.max_abs_logit, th.share_ratio) == (gate.max_abs_logit, gate.class_share_ratio)
+    assert th.max_ece != DiagnosticThresholds().max_ece  # the gate's 0.03, not the default 0.05
+    custom = DiagnosticThresholds.from_gate(GateSpec(max_ece=0.02, max_overconfident_share=None))
+    assert custom.max_ece == 0.02
+    assert custom.max_overconfident_share == DiagnosticThresholds().max_overconfident_share
+    logits, probs, y, _ = _healthy(seed=8)
+    d = diagnose(logits, probs, y, classes=CLASSES, thresholds=th, ece_after=0.04)
+    assert d.to_dict()["thresholds"]["max_ece"] == gate.max_ece
+    assert any("calibrated ECE is 0.040 (allowed 0.03)" in f for f in d.findings)
 
 
 def test_input_scale_audit() -> None:

@@ -198,3 +198,17 @@ def test_load_report_errors_say_what_to_do(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_text('{"schema_version": "1.0"}')
     with pytest.raises(DataError, match="does not match the report schema"):
         load_report(tmp_path / "report.json")
+
+
+def test_diagnostics_table_rounds_nested_values(report_dict: dict[str, Any]) -> None:
+    data = _plain(report_dict)
+    data["diagnostics"]["values"] = {
+        "overconfident_share": 0.012345678901234567,
+        "mean_logit": {"DOWN": -0.1234567890123456, "UP": 0.9876543210987654},
+        "thresholds": {"max_ece": 0.03, "share_ratio": [0.5, 1.5]},
+        "fold_mcc": [0.0312345678901234, -0.0212345678901234],
+    }
+    html = diagnostics(ExperimentReport.model_validate(data))
+    assert not re.search(r"\d\.\d{6,}", html), "a 16-digit float reached the table"
+    assert ">0.012<" in html and "&quot;DOWN&quot;: -0.1235" in html and "0.9877" in html
+    assert "&quot;max_ece&quot;: 0.03," in html and "[0.031, -0.021]" in html

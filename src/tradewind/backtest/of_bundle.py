@@ -16,6 +16,7 @@ from tradewind.artifacts.bundle import Bundle
 from tradewind.backtest.engine import BacktestConfig, BacktestResult
 from tradewind.backtest.from_probabilities import backtest_probabilities
 from tradewind.backtest.stats import BacktestStats
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.exceptions import DataError
 from tradewind.policy import TradePolicy
 from tradewind.timeframes import infer_timeframe
@@ -56,6 +57,7 @@ def backtest_bundle(
     end: str | pd.Timestamp | None = None,
     allow_in_sample: bool = False,
     seed: int = 0,
+    bootstrap: BlockBootstrap | None = None,
 ) -> BundleBacktest:
     """Trade the bundle's calibrated probabilities on ``candles[start:end]`` after costs.
 
@@ -63,7 +65,8 @@ def backtest_bundle(
 
     ``start`` defaults to the first bar after the bundle's training data. Earlier bars
     are refused unless ``allow_in_sample``; the warm-up before ``start`` is still used to
-    compute features and ATR, never traded.
+    compute features and ATR, never traded. ``bootstrap`` and ``seed`` make the Sharpe
+    interval.
     """
     policy = policy or bundle.policy
     trained_until = _training_end(bundle)
@@ -93,7 +96,7 @@ def backtest_bundle(
     timeframe = str(bundle.manifest.data.get("timeframe") or infer_timeframe(candles.index))
     result, stats = backtest_probabilities(
         candles, proba, bundle.classes, policy, timeframe=timeframe, start=begin,
-        config=config, seed=seed,
+        config=config, seed=seed, bootstrap=bootstrap,
     )
     return BundleBacktest(result, stats, policy, candles.index[begin], candles.index[-1],
                           trained_until, in_sample)

@@ -5,8 +5,10 @@ equity. Annualisation uses ``bars_per_year(timeframe)`` (crypto: 365.25 days a y
 ``trading_days`` for markets that close at weekends, as ``backtest_probabilities`` does when
 the candles show it). Sharpe is ``mean(r) / std(r, ddof=1) ·
 sqrt(bars_per_year)``; Sortino uses the downside deviation ``sqrt(mean(min(r, 0)²))``.
-The Sharpe interval is a moving-block bootstrap (blocks of ``round(T^(1/3))`` bars, starts
-drawn uniformly, the resampled series cut to T bars). The deflated Sharpe ratio (Bailey &
+The Sharpe interval is the moving-block bootstrap of :mod:`tradewind.block_bootstrap` (the
+one every interval uses) over the bar returns: ``bootstrap.n_boot`` resamples, blocks of
+``max(bootstrap.block or 24, horizon)`` bars (``horizon``: the longest a trade is held;
+never more than T), at ``bootstrap.level``. The deflated Sharpe ratio (Bailey &
 López de Prado, 2014) is the probability that the per-bar Sharpe beats the best of
 ``n_trials`` skill-less trials, correcting for skewness and kurtosis of the returns.
 """
@@ -20,6 +22,7 @@ from statistics import NormalDist
 import numpy as np
 
 from tradewind.backtest.engine import BacktestResult
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.exceptions import DataError
 from tradewind.timeframes import bars_per_year
 
@@ -34,9 +37,17 @@ class BacktestStats:
     """Summary of one backtest; fractions (0.05 = 5 %) unless named otherwise.
 
     ``avg_win``/``avg_loss``/``expectancy`` are mean trade returns (pnl / entry notional);
-    ``profit_factor`` is gross profit / gross loss in cash; ``exposure`` is the fraction of
-    bars with a position at their close; ``turnover`` is traded notional (entries + exits)
-    divided by mean equity; durations are in bars.
+    ``profit_factor`` is gross profit / gross loss in cash; ``exposure`` is the share of
+    the T bars during which a position was held for any part of the bar (a trade entered
+    at a bar's open and stopped out, taken profit or timed out before its close counts that
+    bar; one closed at a bar's open on an opposite signal does not); ``turnover`` is traded
+    notional (entries + exits) divided by mean equity; durations are in bars.
+    ``mean_bars_held``/``max_bars_held`` are over closed trades, a trade's bars held being
+    the bars it was exposed to (from its entry bar to its exit bar, that one included
+    unless it closed at the bar's open): a time exit after ``max_holding`` bars holds
+    exactly ``max_holding`` bars. The Sharpe interval ``[sharpe_ci_low, sharpe_ci_high]``
+    is at ``sharpe_ci_level``, made as ``sharpe_ci_method`` says (block ``sharpe_ci_block``
+    bars, ``sharpe_ci_n_boot`` resamples).
     """
 
     n_trades: int
@@ -52,18 +63,24 @@ class BacktestStats:
     max_drawdown: float
     max_drawdown_bars: int
     exposure: float
+    mean_bars_held: float
+    max_bars_held: int
     turnover: float
     buy_and_hold_return: float
     sharpe_ci_low: float
     sharpe_ci_high: float
+    sharpe_ci_level: float
+    sharpe_ci_block: int
+    sharpe_ci_n_boot: int
+    sharpe_ci_method: str
     deflated_sharpe: float
     n_trials: int
     bars: int
     bars_per_year: float
 
-    def to_dict(self) -> dict[str, float | int | None]:
+    def to_dict(self) -> dict[str, float | int | str | None]:
         """Plain JSON-safe dict; NaN and infinities become None."""
-        out: dict[str, float | int | None] = {}
+        out: dict[str, float | int | str | None] = {}
         for key, value in asdict(self).items():
             if isinstance(value, float) and not math.isfinite(value):
                 out[key] = None
@@ -99,31 +116,52 @@ def _drawdown(equity: np.ndarray, initial: float) -> tuple[float, int]:
 
 
 def _block_bootstrap_sharpe(
-    r: np.ndarray, n_boot: int, block: int, seed: int
+    r: np.ndarray, resampler: BlockBootstrap, block: int, seed: int
 ) -> tuple[float, float]:
+    """Percentile interval of the per-bar Sharpe over the moving-block resamples of ``r``."""
     n = len(r)
-    if n < 3 or n_boot < 1:
+    if n < 3:
         return float("nan"), float("nan")
-    block = max(1, min(block, n))
-    n_blocks = -(-n // block)
-    rng = np.random.default_rng(seed)
-    starts = rng.integers(0, n - block + 1, size=(n_boot, n_blocks))
     csum = np.concatenate([[0.0], np.cumsum(r)])
     csq = np.concatenate([[0.0], np.cumsum(r * r)])
     # full blocks except the last, which is cut so the series has exactly n bars
-    last = n - (n_blocks - 1) * block
-    s_full, s_last = starts[:, :-1], starts[:, -1]
-    total = (csum[s_full + block] - csum[s_full]).sum(axis=1) + csum[s_last + last] - csum[s_last]
-    total_sq = (csq[s_full + block] - csq[s_full]).sum(axis=1) + csq[s_last + last] - csq[s_last]
-    mean = total / n
-    var = np.maximum(total_sq - n * mean * mean, 0.0) / (n - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sr = np.where(var > 0, mean / np.sqrt(var), np.nan)
-    sr = sr[np.isfinite(sr)]
-    if len(sr) == 0:
-        return float("nan"), float("nan")
-    low, high = np.quantile(sr, [0.025, 0.975])
-    return float(low), float(high)
+    last = n - (-(-n // block) - 1) * block
+    ratios = []
+    for starts in resampler.block_starts(n, block, seed):
+        s_full, s_last = starts[:, :-1], starts[:, -1]
+        total = (csum[s_full + block] - csum[s_full]).sum(axis=1) + csum[s_last + last] - csum[s_last]
+        total_sq = ((csq[s_full + block] - csq[s_full]).sum(axis=1)
+                    + csq[s_last + last] - csq[s_last])
+        mean = total / n
+        var = np.maximum(total_sq - n * mean * mean, 0.0) / (n - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios.append(np.where(var > 0, mean / np.sqrt(var), np.nan))
+    return resampler.interval(np.concatenate(ratios))
+
+
+def _bars_held(result: BacktestResult) -> np.ndarray:
+    """Bars each closed trade was exposed to: entry bar … exit bar, the exit bar only when the
+    position was still held after its open (every exit but an opposite signal's)."""
+    trades = result.trades
+    missing = {"entry_bar", "exit_bar", "exit_reason"} - set(trades.columns)
+    if missing:
+        raise DataError(f"compute_stats: the trades have no {sorted(missing)} column(s); pass "
+                        "the BacktestResult run_backtest made")
+    entry = trades["entry_bar"].to_numpy(dtype=np.int64)
+    exit_ = trades["exit_bar"].to_numpy(dtype=np.int64)
+    at_open = (trades["exit_reason"] == "signal").to_numpy()
+    return exit_ - entry + np.where(at_open, 0, 1)
+
+
+def _exposure(result: BacktestResult, held: np.ndarray) -> float:
+    """Share of bars during which a position was held (see :class:`BacktestStats`)."""
+    n = len(result.equity)
+    exposed = np.zeros(n + 1, dtype=np.int64)
+    entry = result.trades["entry_bar"].to_numpy(dtype=np.int64)
+    np.add.at(exposed, entry, 1)
+    np.add.at(exposed, np.minimum(entry + held, n), -1)
+    during = np.cumsum(exposed[:n]) > 0
+    return float(np.mean(during | (np.asarray(result.position) != 0)))
 
 
 def deflated_sharpe_ratio(
@@ -168,14 +206,16 @@ def compute_stats(
     *,
     n_trials: int = 1,
     trading_days: float | None = None,
-    n_boot: int = 1000,
-    block: int | None = None,
+    bootstrap: BlockBootstrap | None = None,
+    horizon: int = 1,
     seed: int = 0,
 ) -> BacktestStats:
     """Statistics of ``result`` for bars of ``timeframe`` (e.g. ``"1h"``).
 
     ``n_trials`` is how many strategies/configurations were tried before this one (for the
-    deflated Sharpe); ``block`` defaults to ``round(T^(1/3))`` bars.
+    deflated Sharpe). ``bootstrap`` (the experiment's ``bootstrap:`` settings; default
+    :class:`BlockBootstrap` ``()``) and ``seed`` make the Sharpe interval, in blocks of at
+    least ``horizon`` bars (the longest a trade is held) and at most T.
     """
     equity = np.asarray(result.equity, dtype=np.float64)
     n = len(equity)
@@ -201,9 +241,10 @@ def compute_stats(
     downside = math.sqrt(float(np.mean(np.minimum(r, 0.0) ** 2)))
     mdd, mdd_bars = _drawdown(equity, e0)
     notional = (trades["units"] * (trades["entry_price"] + trades["exit_price"])).sum()
-    lo, hi = _block_bootstrap_sharpe(
-        r, n_boot, block if block is not None else max(1, round(n ** (1 / 3))), seed
-    )
+    resampler = bootstrap if bootstrap is not None else BlockBootstrap()
+    block = min(resampler.block_length(horizon), n)
+    lo, hi = _block_bootstrap_sharpe(r, resampler, block, seed)
+    held = _bars_held(result)
     scale = math.sqrt(bpy)
     close = result.close
     return BacktestStats(
@@ -219,11 +260,17 @@ def compute_stats(
         sortino=float(np.mean(r)) / downside * scale if downside > 0 else nan,
         max_drawdown=mdd,
         max_drawdown_bars=mdd_bars,
-        exposure=float(np.mean(result.position != 0)),
+        exposure=_exposure(result, held),
+        mean_bars_held=float(held.mean()) if len(held) else nan,
+        max_bars_held=int(held.max()) if len(held) else 0,
         turnover=float(notional / np.mean(equity)) if np.mean(equity) > 0 else nan,
         buy_and_hold_return=float(close[-1] / close[0] - 1.0),
         sharpe_ci_low=lo * scale,
         sharpe_ci_high=hi * scale,
+        sharpe_ci_level=resampler.level,
+        sharpe_ci_block=block,
+        sharpe_ci_n_boot=resampler.n_boot,
+        sharpe_ci_method=resampler.describe(block, "bars"),
         deflated_sharpe=deflated_sharpe_ratio(r, n_trials),
         n_trials=int(n_trials),
         bars=n,

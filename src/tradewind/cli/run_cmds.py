@@ -40,9 +40,10 @@ def run(
     for name, base in report.baselines.items():
         rows.append((name, f"{base['mcc']:+.3f}", _ci(base["mcc_ci"]), f"{base['accuracy']:.3f}",
                      _ci(base["mcc_diff_ci"])))
+    level = f"{oos['ci_level']:.0%}"
     console.print(table(
-        f"Out of sample: {oos['n_rows']:,} rows (95 % block-bootstrap intervals)",
-        ["predictor", "MCC", "MCC 95% CI", "accuracy", "model − baseline MCC CI"], rows,
+        f"Out of sample: {oos['n_rows']:,} rows ({oos['ci_method'] or f'{level} intervals'})",
+        ["predictor", "MCC", f"MCC {level} CI", "accuracy", "model − baseline MCC CI"], rows,
     ))
     _print_gate("Promotion gate", [c.model_dump() for c in report.gate.checks])
     console.print(f"bundle: {result.bundle_path}")

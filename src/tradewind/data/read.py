@@ -10,9 +10,11 @@ for ``validate``, never silently repaired here.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import warnings
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -98,25 +100,50 @@ def _file_kind(path: Path) -> str:
     )
 
 
-def _sniff_separator(path: Path) -> str:
+def _open_text(path: Path) -> TextIO:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
+    return opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
+
+
+def _sniff_separator(path: Path) -> str:
+    with _open_text(path) as fh:
         first = fh.readline()
     counts = {sep: first.count(sep) for sep in (",", ";", "\t", "|")}
     best = max(counts, key=lambda sep: counts[sep])
     return best if counts[best] else ","
 
 
+def _too_many_fields(path: Path, sep: str) -> DataError:
+    """The error for data rows with more fields than the header (the first one named)."""
+    with _open_text(path) as fh:
+        rows = csv.reader(fh, delimiter=sep, skipinitialspace=True)
+        width = len(next(rows, []))
+        for line, row in enumerate(rows, start=2):
+            if len(row) > width:
+                return DataError(
+                    f"{path}: data row {line - 1} (file line {line}) has {len(row)} fields but "
+                    f"the header names {width} columns. Fix: remove the extra fields (a stray "
+                    f"{sep!r} or an unquoted thousands separator?) or name every column"
+                )
+    return DataError(f"{path}: some data rows have more fields than the header's columns")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    sep = _sniff_separator(path)
+    with warnings.catch_warnings():
+        # index_col=False: never take surplus fields for an index; pandas warns instead
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8-sig",
+                               skipinitialspace=True, index_col=False)
+        except pd.errors.ParserWarning:
+            raise _too_many_fields(path, sep) from None
+
+
 def _read_raw(path: Path, kind: str) -> pd.DataFrame:
     try:
         if kind == "csv":
-            return pd.read_csv(
-                path,
-                sep=_sniff_separator(path),
-                dtype=str,
-                encoding="utf-8-sig",
-                skipinitialspace=True,
-            )
+            return _read_csv(path)
         frame = pd.read_parquet(path) if kind == "parquet" else pd.read_feather(path)
     except pd.errors.EmptyDataError as err:
         raise DataError(f"{path}: the file is empty (no header, no rows)") from err
@@ -231,6 +258,7 @@ def _parse_times(
             parsed = numbers if mostly_numbers else _from_text(values)
             _raise_unparsed(values, parsed, source=source, csv=csv)
     index = pd.DatetimeIndex(parsed)
+    _raise_out_of_range(index, values, source=source, csv=csv)
     naive = index.tz is None
     if naive:
         try:
@@ -273,6 +301,24 @@ def _raise_unparsed(values: pd.Series, parsed: pd.Series, *, source: str, csv: b
         )
 
 
+_EARLIEST, _LATEST = pd.Timestamp("1677-09-23"), pd.Timestamp("2262-04-10")
+"""Open times representable as nanoseconds (pandas' range) with a day to spare for zones."""
+
+
+def _raise_out_of_range(
+    index: pd.DatetimeIndex, values: pd.Series, *, source: str, csv: bool
+) -> None:
+    wall = index.tz_convert(None) if index.tz is not None else index
+    bad = np.asarray((wall < _EARLIEST) | (wall > _LATEST))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{source}: timestamp {values.iloc[i]!r} at {_row(i, csv)} is {wall[i]}, outside "
+            f"{_EARLIEST.date()} … {_LATEST.date()} ({int(bad.sum())} such row(s)). Fix: "
+            "write real bar open times (ISO 8601 or unix seconds/milliseconds)"
+        )
+
+
 def _from_numbers(numbers: pd.Series, raw: pd.Series, *, source: str, csv: bool) -> pd.Series:
     array = numbers.to_numpy()
     finite = np.isfinite(array.astype(np.float64))
@@ -306,6 +352,15 @@ def _from_numbers(numbers: pd.Series, raw: pd.Series, *, source: str, csv: bool)
             f"{source}: timestamp {raw.iloc[i]!r} at {_row(i, csv)} looks like unix "
             f"{names[str(units[i])]} while most rows are unix {names[unit]}. Fix: write every "
             "timestamp in one unit"
+        )
+    seconds = as_float / {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[unit]
+    outside = (seconds < _EARLIEST.timestamp()) | (seconds > _LATEST.timestamp())
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise DataError(
+            f"{source}: timestamp {raw.iloc[i]!r} at {_row(i, csv)} is outside "
+            f"{_EARLIEST.date()} … {_LATEST.date()} as unix {unit} ({int(outside.sum())} such "
+            "row(s)). Fix: write real bar open times (ISO 8601 or unix seconds/milliseconds)"
         )
     exact = array.astype(np.int64) if np.issubdtype(array.dtype, np.integer) else as_float
     return pd.Series(pd.to_datetime(exact, unit=unit, utc=True))

@@ -3,7 +3,8 @@
 Out-of-sample rows of a price series are autocorrelated (overlapping label horizons,
 volatility regimes), so rows are resampled in contiguous blocks of at least the label
 horizon. Every predictor is scored on the same resampled rows, which makes the interval of
-the MCC difference model - baseline a paired one.
+the MCC difference model - baseline a paired one. The resamples are those of
+:class:`tradewind.block_bootstrap.BlockBootstrap`, the one block bootstrap every interval uses.
 
 Vectorised: MCC and accuracy need only hits, true-class and predicted-class counts; prefix
 sums give those counts for every possible block, and a resample's counts are its
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.calibration._checks import as_labels
 from tradewind.evaluation._json import json_safe
 from tradewind.evaluation.metrics import mcc_from_counts
@@ -72,6 +74,12 @@ class BootstrapResult:
     predictors: dict[str, PredictorIntervals]
     mcc_difference: dict[str, Interval]
     share_diff_le_zero: dict[str, float]
+
+    @property
+    def method(self) -> str:
+        """How the intervals were made: block length used, resamples and level."""
+        return BlockBootstrap(n_boot=self.n_boot, block=self.block, level=self.level).describe(
+            self.block)
 
     @property
     def baselines(self) -> list[str]:
@@ -151,16 +159,17 @@ def _row_indicators(labels: np.ndarray, preds: list[np.ndarray], n_classes: int)
 def _resampled_sums(
     indicators: np.ndarray,
     block: int,
-    n_boot: int,
-    rng: np.random.Generator,
+    resampler: BlockBootstrap,
+    seed: int,
     method: str = "auto",
 ) -> np.ndarray:
     """Column sums [n_boot, K] of ``indicators`` [N, K] over moving-block resamples.
 
-    Each resample joins ``ceil(N / block)`` blocks with uniform random starts, the last one
-    cut so the resample has exactly N rows. Sums are exact (integers below 2**24 in float32).
-    Few long blocks are summed by gathering block counts; many short ones by multiplying
-    block-start multiplicities with the block counts (``method`` forces one, for tests).
+    The resamples are :meth:`BlockBootstrap.block_starts` (the one block bootstrap), each
+    the last block cut so it has exactly N rows. Sums are exact (integers below 2**24 in
+    float32). Few long blocks are summed by gathering block counts; many short ones by
+    multiplying block-start multiplicities with the block counts (``method`` forces one,
+    for tests).
     """
     n, width = indicators.shape
     cum = np.vstack([np.zeros((1, width)), np.cumsum(indicators, axis=0, dtype=np.float64)])
@@ -172,10 +181,10 @@ def _resampled_sums(
     gather = method == "gather" or (method == "auto" and 16 * n_blocks < n_starts)
     per_row = n_blocks * width if gather else max(n_starts, n_blocks)
     chunk = max(1, _CHUNK_CELLS // per_row)
-    out = np.empty((n_boot, width), dtype=np.float64)
-    for lo in range(0, n_boot, chunk):
-        m = min(chunk, n_boot - lo)
-        starts = rng.integers(0, n_starts, size=(m, n_blocks), dtype=np.int64)
+    out = np.empty((resampler.n_boot, width), dtype=np.float64)
+    lo = 0
+    for starts in resampler.block_starts(n, block, seed, max_cells=chunk * n_blocks):
+        m = len(starts)
         if gather:
             body = full[starts[:, :-1]].sum(axis=1)
         else:
@@ -183,6 +192,7 @@ def _resampled_sums(
             mult = np.bincount(flat, minlength=m * n_starts).reshape(m, n_starts)
             body = mult.astype(np.float32) @ full
         out[lo : lo + m] = body + last[starts[:, -1]]
+        lo += m
     return out
 
 
@@ -245,6 +255,7 @@ def moving_block_bootstrap_ci(
             f"need block >= 1, horizon >= 1, n_boot >= 2 and 0 < level < 1; got block={block}, "
             f"horizon={horizon}, n_boot={n_boot}, level={level}."
         )
+    resampler = BlockBootstrap(n_boot=int(n_boot), block=int(block), level=float(level))
     y_arr = np.asarray(y)
     if y_arr.ndim != 1:
         raise SchemaMismatchError(f"y must be 1-D [N] class indices; got shape {y_arr.shape}.")
@@ -260,23 +271,20 @@ def moving_block_bootstrap_ci(
     for k, a in zip(names, pred_arrays, strict=True):
         if a.size and (a.min() < 0 or a.max() >= n_classes):
             raise DataError(f"preds[{k!r}] has class indices outside 0..{n_classes - 1}.")
-    used_block = max(int(block), int(horizon))
+    used_block = resampler.block_length(int(horizon))
     if used_block > n:
         raise DataError(
             f"block length {used_block} exceeds the {n} out-of-sample rows; more test rows are "
             "needed for an interval (or a shorter label horizon)."
         )
     indicators = _row_indicators(labels, pred_arrays, n_classes)
-    rng = np.random.default_rng(seed)
-    sums = _resampled_sums(indicators, used_block, n_boot, rng)
+    sums = _resampled_sums(indicators, used_block, resampler, seed)
     boot_mcc, boot_acc = _mcc_and_accuracy(sums, n_classes, len(names))  # [n_boot, P]
     point_mcc, point_acc = _mcc_and_accuracy(
         indicators.sum(axis=0, dtype=np.float64), n_classes, len(names)
     )
-    q = [(1 - level) / 2, 1 - (1 - level) / 2]
-
     def interval(point: float, samples: np.ndarray) -> Interval:
-        lo, hi = np.quantile(samples, q)
+        lo, hi = resampler.interval(samples)
         return Interval(point=float(point), lower=float(lo), upper=float(hi), level=float(level))
 
     predictors = {

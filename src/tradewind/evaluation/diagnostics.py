@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,11 +21,16 @@ from tradewind.evaluation.input_audit import InputStats, readable_number
 from tradewind.evaluation.metrics import mcc_from_confusion
 from tradewind.exceptions import SchemaMismatchError
 
+if TYPE_CHECKING:
+    from tradewind.evaluation.gate import GateSpec
+
 __all__ = ["DiagnosticThresholds", "Diagnostics", "diagnose"]
 
 
 class DiagnosticThresholds(BaseModel):
-    """Where a number becomes a finding. Defaults follow seed 004's targets."""
+    """Where a number becomes a finding. Defaults follow seed 004's targets; a run takes
+    the thresholds its gate shares with them (:meth:`from_gate`), so the report never
+    shows two different limits for one quantity."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -38,6 +43,15 @@ class DiagnosticThresholds(BaseModel):
     )
     max_ece: float = Field(0.05, ge=0, description="Calibrated ECE above this is a finding.")
     max_fold_mcc_std: float = Field(0.10, ge=0, description="Fold-to-fold MCC std above this.")
+
+    @classmethod
+    def from_gate(cls, gate: GateSpec) -> DiagnosticThresholds:
+        """The gate's ``max_abs_logit``, ``max_overconfident_share``, ``class_share_ratio``
+        and ``max_ece``; the defaults where the gate switches that check off (None)."""
+        shared = {"max_abs_logit": gate.max_abs_logit,
+                  "max_overconfident_share": gate.max_overconfident_share,
+                  "share_ratio": gate.class_share_ratio, "max_ece": gate.max_ece}
+        return cls(**{k: v for k, v in shared.items() if v is not None})
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,8 @@ def oos_trading(exp: Experiment, prep: Prepared, folds: list[FoldResult],
     for name, row in outcome.section["results"].items():
         lo, hi = row["sharpe_ci"]
         span = "n/a" if lo is None or hi is None else f"[{lo:+.2f}, {hi:+.2f}]"
-        console.print(f"  {name:<16} {row['n_trades']:>6} trades, Sharpe after costs {span}, "
-                      f"return {row['total_return']:+.1%}")
+        console.print(f"  {name:<19} {row['n_trades']:>6} trades, Sharpe after costs "
+                      f"{exp.bootstrap.level:.0%} {span}, return {row['total_return']:+.1%}")
     console.print(f"[bold]trading[/] {outcome.section['headline']}")
     return outcome
 
@@ -74,7 +74,8 @@ def backtest_section(exp: Experiment, traded: TradedPolicy) -> dict[str, Any]:
         **stats.to_dict(),
         "policy": "fitted per fold on validation rows (see the policy section)",
         "costs": {"fee_bps": exp.backtest.fee_bps, "slippage_bps": exp.backtest.slippage_bps},
-        "exits": exp.backtest.exit_spec(exp.labels).model_dump(mode="json"),
+        "exits": TradePolicy.every_signal(exp.labels, exp.backtest.exit_spec(exp.labels))
+        .exits.model_dump(mode="json"),  # the labels' exits, holding limit resolved
         "exit_reasons": result.trades["exit_reason"].value_counts().to_dict(),
         "equity": _curve(result.index, result.equity, result.close, result.initial_equity),
     }

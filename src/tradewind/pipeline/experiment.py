@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.calibration import ece, softmax
 from tradewind.config import Experiment
 from tradewind.dataset import walk_forward
 from tradewind.evaluation import (
+    DiagnosticThresholds,
     GateEvidence,
     classification_metrics,
     diagnose,
@@ -136,7 +138,7 @@ def run_experiment(
     classes = list(prep.classes)
     metrics = classification_metrics(oos.y, oos.probs, classes)
     preds = {"model": oos.pred, **{k: v.argmax(axis=1) for k, v in baselines.items()}}
-    block = exp.bootstrap.block or max(horizon, 24)
+    block = BlockBootstrap(**exp.bootstrap.model_dump()).block_length(horizon)
     boot = moving_block_bootstrap_ci(
         oos.y, preds, model_key="model", block=block, horizon=horizon,
         n_boot=exp.bootstrap.n_boot, seed=exp.seed, level=exp.bootstrap.level,
@@ -149,6 +151,7 @@ def run_experiment(
         oos.logits, oos.probs, oos.y, classes=classes, fold_ids=oos.fold_ids,
         fold_mcc=[float(f.metrics["mcc"]) for f in folds], input_stats=audit,
         ece_before=ece_before, ece_after=ece_after,
+        thresholds=DiagnosticThresholds.from_gate(exp.gate),
     )
     baseline_metrics = {
         name: classification_metrics(oos.y, probs, classes) for name, probs in baselines.items()

@@ -35,6 +35,7 @@ from tradewind.backtest import (
     run_backtest,
     signals_from_probabilities,
 )
+from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.config import Experiment
 from tradewind.evaluation import run_baselines
 from tradewind.exceptions import ConfigError
@@ -203,7 +204,8 @@ def _trade(
     start = first - warm
     result = run_backtest(candles.iloc[start:], signals.from_row(start), exp.backtest.costs())
     stats = compute_stats(result, prep.timeframe, trading_days=trading_days_per_year(candles.index),
-                          seed=exp.seed)
+                          seed=exp.seed, bootstrap=BlockBootstrap(**exp.bootstrap.model_dump()),
+                          horizon=holding)
     positions = signals.direction[_candle_rows(prep, rows) - warm]
     return TradedPolicy(name, result, stats, positions)
 

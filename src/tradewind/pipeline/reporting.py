@@ -65,7 +65,7 @@ def _oos_section(metrics: ClassificationMetrics, boot: BootstrapResult) -> OOSMe
         n_rows=metrics.n_rows,
         classes=list(metrics.classes),
         ci_level=boot.level,
-        ci_method=f"moving-block bootstrap, block {boot.block} rows, {boot.n_boot} resamples",
+        ci_method=boot.method,
         mcc=metrics.mcc,
         mcc_ci=_pair(model.mcc),
         accuracy=metrics.accuracy,

@@ -113,15 +113,27 @@ def with_ci(x: float | None, interval: Sequence[float] | None, *, signed: bool =
     return f"{text} {ci(interval, signed=signed)}" if interval is not None else text
 
 
+def _rounded(x: Any, digits: int = 4) -> Any:
+    """``x`` with every float inside it rounded to ``digits`` significant digits."""
+    if isinstance(x, float):
+        return float(f"{x:.{digits}g}") if math.isfinite(x) else x
+    if isinstance(x, dict):
+        return {k: _rounded(v, digits) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_rounded(v, digits) for v in x]
+    return x
+
+
 def value(x: Any) -> str:
-    """Format a free-form value: numbers, short lists as ``[a, b]``, dicts as compact JSON."""
+    """Format a free-form value: numbers, short lists as ``[a, b]``, dicts as compact JSON
+    with every number rounded to 4 significant digits."""
     if isinstance(x, list | tuple):
         if len(x) <= 6 and all(isinstance(v, int | float) or v is None for v in x):
             return "[" + ", ".join(num(v) for v in x) + "]"
         if len(x) > 6:
             return f"{len(x):,} values"
     if isinstance(x, dict | list | tuple):
-        text = json.dumps(x, default=str)
+        text = json.dumps(_rounded(x), default=str)
         return text if len(text) <= 240 else text[:237] + "…"
     return num(x)
 

@@ -469,8 +469,13 @@ class ExperimentReport(Section):
     )
     backtest: FreeDict | None = Field(
         None,
-        description="Backtest statistics (free form); an `equity` list of numbers, or "
-        "`{timestamp: [...], value: [...]}`, is drawn with its drawdown.",
+        description="Backtest statistics (free form; `tradewind.backtest.BacktestStats`); an "
+        "`equity` list of numbers, or `{timestamp: [...], value: [...]}`, is drawn with its "
+        "drawdown. `exposure` is the share of bars during which a position was held (part of "
+        "a bar counts); `mean_bars_held`/`max_bars_held` are over closed trades; "
+        "`exits.max_holding` is the holding limit used (bars); the Sharpe interval is at "
+        "`sharpe_ci_level`, made as `sharpe_ci_method` says (block `sharpe_ci_block` bars, "
+        "`sharpe_ci_n_boot` resamples).",
     )
     policy: PolicySection | None = Field(
         None, description="Trade policies fitted on validation rows and traded out of sample "

@@ -57,15 +57,26 @@ def read_body(model: type[M], raw: bytes) -> M:
         raise RequestValidationError([_clean(e) for e in err.errors()]) from None
 
 
-def _epoch_ns(stamps: Sequence[datetime]) -> np.ndarray:
+_EARLIEST, _LATEST = datetime(1677, 9, 23, tzinfo=UTC), datetime(2262, 4, 10, tzinfo=UTC)
+"""Open times int64 nanoseconds can hold (pandas' range), with a day to spare."""
+
+
+def _epoch_ns(stamps: Sequence[datetime], columnar: bool) -> np.ndarray:
     """int64 nanoseconds since the epoch (UTC); naive datetimes are taken as UTC.
 
     ``datetime.timestamp`` is exact to the microsecond here (pydantic datetimes carry no
-    finer digits; float64 holds any microsecond count before year 2255 exactly).
+    finer digits; float64 holds any microsecond count before year 2255 exactly). A time
+    outside 1677-09-23 … 2262-04-10 is an :class:`InputError` at its row, not an overflow.
     """
     seconds = np.fromiter(
         ((t if t.tzinfo is not None else t.replace(tzinfo=UTC)).timestamp() for t in stamps),
         dtype=np.float64, count=len(stamps))
+    outside = (seconds < _EARLIEST.timestamp()) | (seconds > _LATEST.timestamp())
+    if outside.any():
+        row = int(np.argmax(outside))
+        raise InputError(candle_loc(row, "timestamp", columnar),
+                         f"{stamps[row].isoformat()} is outside {_EARLIEST.date()} … "
+                         f"{_LATEST.date()}; send each bar's open time")
     return np.rint(seconds * 1e6).astype(np.int64) * 1000
 
 
@@ -74,10 +85,10 @@ def candle_arrays(candles: list[CandleIn] | CandleColumns) -> tuple[np.ndarray, 
     if isinstance(candles, CandleColumns):
         values = np.array([candles.open, candles.high, candles.low, candles.close,
                            candles.volume], dtype=np.float64).T
-        return _epoch_ns(candles.timestamp), values, True
+        return _epoch_ns(candles.timestamp, True), values, True
     values = np.array([(c["open"], c["high"], c["low"], c["close"], c["volume"]) for c in candles],
                       dtype=np.float64).reshape(len(candles), 5)
-    return _epoch_ns([c["timestamp"] for c in candles]), values, False
+    return _epoch_ns([c["timestamp"] for c in candles], False), values, False
 
 
 def candle_loc(row: int, field: str, columnar: bool) -> Loc:
