@@ -21,6 +21,7 @@ from tradewind.block_bootstrap import DEFAULT_BLOCK, BlockBootstrap
 from tradewind.evaluation import moving_block_bootstrap_ci
 from tradewind.exceptions import ConfigError
 from tradewind.labels import ExitSpec
+from tradewind.policy import TradePolicy
 
 
 def _traded(n: int = 600, seed: int = 5):
@@ -93,7 +94,8 @@ def test_backtest_probabilities_passes_the_settings_and_blocks_cover_the_holding
     proba[::5] = [0.8, 0.2]
     exits = ExitSpec(take_profit=3.0, stop_loss=2.0, max_holding=30)
     spec = BlockBootstrap(n_boot=150, block=8, level=0.8)
-    result, stats = backtest_probabilities(candles, proba, ["DOWN", "UP"], exits, horizon=4,
+    policy = TradePolicy(exits=exits, max_holding=30)
+    result, stats = backtest_probabilities(candles, proba, ["DOWN", "UP"], policy,
                                            timeframe="1h", start=20, seed=7, bootstrap=spec)
     assert (stats.sharpe_ci_n_boot, stats.sharpe_ci_level, stats.sharpe_ci_block) == (150, 0.8, 30)
     again = compute_stats(result, "1h", bootstrap=spec, horizon=30, seed=7)
