@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from tradewind.cli import app
@@ -32,25 +33,27 @@ def _good_rows(n: int = 50) -> list[tuple]:
 def test_data_validate_reports_hard_errors_with_exit_code(tmp_path: Path) -> None:
     rows = _good_rows()
     rows[10] = (rows[10][0], 100.0, 99.0, 98.0, 100.5, 5.0)  # high below open/close
-    result = runner.invoke(app, ["data", "validate", str(_csv(tmp_path, rows))])
+    result = runner.invoke(app, ["data", "validate", "--data", str(_csv(tmp_path, rows))])
     assert result.exit_code == 3, result.output
     assert "high" in result.output.lower()
 
 
 def test_data_validate_and_info_on_good_file(tmp_path: Path) -> None:
     path = _csv(tmp_path, _good_rows())
-    result = runner.invoke(app, ["data", "validate", str(path)])
+    result = runner.invoke(app, ["data", "validate", "--data", str(path)])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["data", "info", str(path)])
+    result = runner.invoke(app, ["data", "info", "--data", str(path)])
     assert result.exit_code == 0, result.output
     assert "50" in result.output
 
 
-def test_data_import_into_store_with_set_override(tmp_path: Path) -> None:
+@pytest.mark.parametrize("store_option", ["--store", "--set"])
+def test_data_import_into_store(tmp_path: Path, store_option: str) -> None:
     path = _csv(tmp_path, _good_rows())
     store = tmp_path / "store"
-    result = runner.invoke(app, ["data", "import", str(path), "--exchange", "binance", "--symbol",
-                                 "BTC/USDT", "--timeframe", "1h", "--set", f"store={store}"])
+    where = str(store) if store_option == "--store" else f"store={store}"
+    result = runner.invoke(app, ["data", "import", "--data", str(path), "--exchange", "binance",
+                                 "--symbol", "BTC/USDT", "--timeframe", "1h", store_option, where])
     assert result.exit_code == 0, result.output
     target = store / "binance" / "BTC-USDT" / "1h.parquet"
     assert target.is_file()
