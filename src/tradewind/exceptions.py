@@ -32,7 +32,7 @@ class TradewindError(Exception):
 class ConfigError(TradewindError):
     """The configuration is wrong: fix the named key in the named file."""
 
-    exit_code = 10
+    exit_code = 2
 
 
 class DataError(TradewindError):
@@ -77,13 +77,15 @@ class GateRefused(TradewindError):
     exit_code = 9
 
 
-USAGE_EXIT_CODE = 2
-"""A command line the parser refused: unknown command or option, missing or bad value."""
+USAGE_EXIT_CODE = ConfigError.exit_code
+"""A command line the parser refused (unknown command or option, missing or bad value):
+like a configuration error, the caller must fix what it asked for."""
 
 EXIT_CODES: dict[int, str] = {
     0: "success (also `run` whose gate refused the model, unless --strict)",
     1: "unexpected internal error: a bug, the traceback says where",
-    USAGE_EXIT_CODE: "usage: unknown command or option, missing argument, bad option value",
+    USAGE_EXIT_CODE: "usage or config: unknown command or option, missing argument, bad "
+                     "option value, or a wrong key/value in the named file or --set",
     DataError.exit_code: "data: the candles break a rule; fix the named file/row/column",
     FetchError.exit_code: "fetch: the exchange failed mid-way; re-run to resume",
     LeakageError.exit_code: "leakage: the splits would leak the future; change purge/embargo/folds",
@@ -91,7 +93,6 @@ EXIT_CODES: dict[int, str] = {
     NotFittedError.exit_code: "not fitted: an estimator was used before fit",
     BundleError.exit_code: "bundle/registry: a bundle or registry entry is missing or corrupt",
     GateRefused.exit_code: "gate refused: `promote` without --override, `run --strict`",
-    ConfigError.exit_code: "config: fix the named key in the named file (or --set)",
     130: "interrupted (Ctrl-C)",
 }
 """Every exit code of the ``tradewind`` command and what it means, in one place."""

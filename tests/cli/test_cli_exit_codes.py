@@ -36,6 +36,11 @@ class Case:
     stdout: str = ""  # must appear on stdout
     stderr: str = ""  # must appear on stderr
     json: bool = False  # stdout must be one JSON document
+    usage: bool | None = None  # click's usage message expected (default: when code is 2)
+
+    @property
+    def shows_usage(self) -> bool:
+        return self.code == 2 if self.usage is None else self.usage
 
 
 CASES: dict[str, Case] = {
@@ -47,8 +52,8 @@ CASES: dict[str, Case] = {
     "unknown-command": Case(("frobnicate",), 2, stderr="No such command"),
     "run-missing-experiment": Case(("run",), 2, stderr="Missing argument"),
     "run-unknown-option": Case(("run", "x.yaml", "--bogus"), 2, stderr="No such option"),
-    "run-bad-key": Case(("run", "{tmp}/exp.yaml", "--set", "training.epochz=1"), 10,
-                        stderr="training.epochz"),
+    "run-bad-key": Case(("run", "{tmp}/exp.yaml", "--set", "training.epochz=1"), 2,
+                        stderr="training.epochz", usage=False),
     "report-missing": Case(("report", "{tmp}/nowhere"), 3, stderr="no report at"),
     "gate-bad-format": Case(("gate", "{tmp}", "--format", "xml"), 2, stderr="--format"),
     "promote-missing-version": Case(("promote",), 2, stderr="Missing argument"),
@@ -127,8 +132,10 @@ def test_installed_script_exit_code(name: str, results: dict) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr, shown
     assert case.stdout in proc.stdout, shown
     assert case.stderr in proc.stderr.replace("\n", " ") or case.stderr in proc.stderr, shown
-    if case.code == 2:  # click's short usage message, nothing else
+    if case.shows_usage:  # click's short usage message, nothing else
         assert "Usage: tradewind" in proc.stderr and "-h' for help" in proc.stderr, shown
+    else:
+        assert "Usage:" not in proc.stderr, shown
     if case.json:
         json.loads(proc.stdout)  # nothing but the document on stdout
 
@@ -145,6 +152,15 @@ def test_every_command_has_a_case() -> None:
         names = {c.name for c in sub_app.registered_commands}
         missing = {n for n in names if (group, n) not in covered_sub}
         assert not missing, f"{group}: {sorted(missing)}"
+
+
+def test_every_error_class_has_a_documented_code() -> None:
+    import tradewind.exceptions as exceptions
+
+    classes = [getattr(exceptions, name) for name in exceptions.__all__]
+    codes = {cls.exit_code for cls in classes
+             if isinstance(cls, type) and issubclass(cls, exceptions.TradewindError)}
+    assert codes <= set(EXIT_CODES), sorted(codes - set(EXIT_CODES))
 
 
 def test_help_epilogue_and_readme_document_every_exit_code(results: dict) -> None:

@@ -51,7 +51,7 @@ def test_console_script_maps_config_error_to_exit_code(tmp_path: Path) -> None:
          str(bad)],
         capture_output=True, text=True, timeout=120,
     )
-    assert proc.returncode == ConfigError.exit_code == 10, proc.stderr + proc.stdout
+    assert proc.returncode == ConfigError.exit_code == 2, proc.stderr + proc.stdout
     assert "training.epochz" in proc.stderr and str(bad) in proc.stderr.replace("\n", "")
 
 

@@ -107,7 +107,7 @@ def test_gate_judges_a_finished_run_again_without_touching_it(
     assert "gate.max_ece=0.0001" in printed and "REFUSED" in printed
     assert "recorded verdict of the run: REFUSED" in printed and "for reading only" in printed
     assert (out / "report.json").read_bytes() == before
-    assert _main(monkeypatch, "gate", str(out), "--set", "model.hidden_size=4") == 10
+    assert _main(monkeypatch, "gate", str(out), "--set", "model.hidden_size=4") == 2
     capsys.readouterr()
     assert _main(monkeypatch, "gate", str(out), "--set", "gate.max_ece=0.0001",
                  "--format", "json") == 0

@@ -188,7 +188,7 @@ def test_cli_search_on_the_sample_data(tmp_path: Path, repo_root: Path) -> None:
     assert spec.kind == "ternary" and spec.horizon == 3 and spec.threshold > 0
     # `tradewind` (cli.main) maps a ConfigError to exit code 2 and prints its message
     bad = runner.invoke(app, [*args[:-4], "--target", "0.5,0.5", "--set", "labels.kind=ternary"])
-    assert isinstance(bad.exception, ConfigError) and bad.exception.exit_code == 10
+    assert isinstance(bad.exception, ConfigError) and bad.exception.exit_code == 2
     assert "has 2 shares but the labels have 3 classes" in str(bad.exception)
     bad = runner.invoke(app, [*args, "--objective", "sharpe"])
     assert isinstance(bad.exception, ConfigError)

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field
+from rich.markup import escape
 
 from tradewind.cli.common import FormatOption, console, print_json, print_table
 
@@ -126,7 +127,7 @@ def validate_cmd(
                     "timeframe": report.timeframe, "findings": report.to_dicts()})
     else:
         columns = ["severity", "rule", "count", "first timestamp", "column"]
-        print_table(f"Validation of {data}", columns,
+        print_table(f"Validation of {escape(data)}", columns,
                     [row[:len(columns)] for row in report.rows()], no_wrap=columns)
         for finding in report.findings:
             console.print(f"{finding.rule}: {finding.message}. Fix: {finding.fix}",
@@ -154,7 +155,7 @@ def info_cmd(
     if format_ == "json":
         print_json({"source": data, **_info_dict(summary)})
     else:
-        print_table(data, ["field", "value"], summary.rows())
+        print_table(escape(data), ["field", "value"], summary.rows())
 
 
 def _info_dict(summary: object) -> dict[str, object]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from tradewind.exceptions import USAGE_EXIT_CODE, TradewindError
 
@@ -61,7 +62,9 @@ def run_app(app: typer.Typer, argv: Sequence[str] | None = None) -> int:
         code = app(args=None if argv is None else list(argv), prog_name="tradewind",
                    standalone_mode=False)
     except TradewindError as err:
-        errors.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        # the message is text, never markup: "[...]" in it must print as it is
+        errors.print(Text.assemble(("error:", "bold red"), f" {err}"), highlight=False,
+                     soft_wrap=True)
         return err.exit_code
     except click_error as err:
         return _show_click_error(err)

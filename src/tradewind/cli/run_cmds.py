@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from tradewind.cli.common import (
     ExperimentArgument,
@@ -128,7 +129,7 @@ def gate(
         return
     changes = ", ".join(f"{k}={v!r}" for k, v in judged.overrides.items()) or "no changes"
     recorded = "PASSED" if judged.recorded_passed else "REFUSED"
-    _print_gate(f"Gate of {report} ({changes})", [c.to_dict() for c in judged.verdict.checks])
+    _print_gate(f"Gate of {escape(str(report))} ({escape(changes)})", [c.to_dict() for c in judged.verdict.checks])
     console.print(f"recorded verdict of the run: {recorded}. This verdict is for reading only: "
                   "promotion goes by the verdict stored in the bundle.", highlight=False)
 
