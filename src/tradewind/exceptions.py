@@ -1,12 +1,16 @@
 """Every error tradewind raises on purpose, one class per thing the caller must do.
 
-The CLI maps these classes to exit codes in one place (``tradewind.cli``) and the
-server maps them to HTTP statuses in one place; nothing else catches them broadly.
+Each class carries its exit code; ``EXIT_CODES`` lists every code the ``tradewind``
+command can end with (the contract that README and ``tradewind --help`` document). The
+CLI maps exceptions to those codes in one place (``tradewind.cli``) and the server maps
+them to HTTP statuses in one place; nothing else catches them broadly.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "EXIT_CODES",
+    "USAGE_EXIT_CODE",
     "BundleError",
     "ConfigError",
     "DataError",
@@ -71,3 +75,24 @@ class GateRefused(TradewindError):
     """The promotion gate refused a model: read the failing checks, or override with a reason."""
 
     exit_code = 9
+
+
+USAGE_EXIT_CODE = ConfigError.exit_code
+"""A command line the parser refused (unknown command or option, missing or bad value):
+like a configuration error, the caller must fix what it asked for."""
+
+EXIT_CODES: dict[int, str] = {
+    0: "success (also `run` whose gate refused the model, unless --strict)",
+    1: "unexpected internal error: a bug, the traceback says where",
+    USAGE_EXIT_CODE: "usage or config: unknown command or option, missing argument, bad "
+                     "option value, or a wrong key/value in the named file or --set",
+    DataError.exit_code: "data: the candles break a rule; fix the named file/row/column",
+    FetchError.exit_code: "fetch: the exchange failed mid-way; re-run to resume",
+    LeakageError.exit_code: "leakage: the splits would leak the future; change purge/embargo/folds",
+    SchemaMismatchError.exit_code: "schema: inputs do not match what a fitted object expects",
+    NotFittedError.exit_code: "not fitted: an estimator was used before fit",
+    BundleError.exit_code: "bundle/registry: a bundle or registry entry is missing or corrupt",
+    GateRefused.exit_code: "gate refused: `promote` without --override, `run --strict`",
+    130: "interrupted (Ctrl-C)",
+}
+"""Every exit code of the ``tradewind`` command and what it means, in one place."""

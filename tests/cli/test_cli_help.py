@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tradewind.cli import app
+from tradewind.exceptions import ConfigError
 
 runner = CliRunner()
 
-TOP_LEVEL = ["run", "promote", "data", "features", "labels", "models", "presets", "sweep"]
+TOP_LEVEL = ["run", "report", "gate", "promote", "backtest", "export", "signal", "serve", "live",
+             "data", "features", "labels", "models", "presets", "sweep"]
 SUBCOMMANDS = {
     "data": ["fetch", "import", "validate", "info", "resample"],
     "features": ["list", "compute"],
@@ -48,7 +51,7 @@ def test_console_script_maps_config_error_to_exit_code(tmp_path: Path) -> None:
          str(bad)],
         capture_output=True, text=True, timeout=120,
     )
-    assert proc.returncode == 2, proc.stderr + proc.stdout
+    assert proc.returncode == ConfigError.exit_code == 2, proc.stderr + proc.stdout
     assert "training.epochz" in proc.stderr and str(bad) in proc.stderr.replace("\n", "")
 
 
@@ -58,21 +61,30 @@ def test_features_list_shows_core15() -> None:
     assert "core15" in result.output
 
 
-COMMANDS = [["run"], ["promote"], ["backtest"], ["export"], ["signal"], ["serve"], ["live"],
-            ["data", "fetch"], ["data", "import"], ["data", "validate"], ["data", "info"],
-            ["data", "resample"], ["features", "list"], ["features", "compute"],
-            ["labels", "inspect"], ["labels", "search"], ["sweep"], ["models", "list"], ["presets", "list"]]
+READS_CONFIG = [["run"], ["gate"], ["promote"], ["backtest"], ["signal"], ["serve"], ["live"],
+                ["features", "compute"], ["labels", "inspect"], ["labels", "search"], ["sweep"],
+                ["models", "list"], ["presets", "list"]]
+READS_NO_CONFIG = [["report"], ["export"], ["data", "fetch"], ["data", "import"],
+                   ["data", "validate"], ["data", "info"], ["data", "resample"],
+                   ["features", "list"]]
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_every_command_accepts_set_overrides(command: list[str]) -> None:
+@pytest.mark.parametrize("command", READS_CONFIG, ids=" ".join)
+def test_commands_that_read_a_config_accept_set_overrides(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "--set" in result.output, f"`tradewind {' '.join(command)}` has no --set option"
 
 
-def test_features_list_can_be_narrowed_with_set() -> None:
-    result = runner.invoke(app, ["features", "list", "--set", "sets=[smc]"],
-                           env={"COLUMNS": "200"})
+@pytest.mark.parametrize("command", READS_NO_CONFIG, ids=" ".join)
+def test_commands_that_read_no_config_offer_no_set(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert not re.search(r"--set(?![\w-])", result.output), f"`{' '.join(command)}` offers --set"
+
+
+@pytest.mark.parametrize("narrow", [["--sets", "smc"], ["--set", "sets=[smc]"]], ids=" ".join)
+def test_features_list_can_be_narrowed(narrow: list[str]) -> None:
+    result = runner.invoke(app, ["features", "list", *narrow], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "bos_up" in result.output and "rsi" not in result.output

@@ -52,22 +52,30 @@ def test_run_registers_a_candidate_and_promote_refuses_then_records_override(
     assert registry.tracking_uri.startswith("sqlite:///")
 
     capsys.readouterr()
-    assert _main(monkeypatch, "promote", "1", "--config", str(config)) == 9
+    assert _main(monkeypatch, "promote", "1", str(config)) == 9
     err = capsys.readouterr().err
     assert "refused" in err and "mcc_ci_low" in err
     assert registry.alias_version("champion") is None
 
     reason = "paper-trading only, to watch live drift"
-    assert _main(monkeypatch, "promote", "1", "--override", reason, "--config", str(config)) == 0
+    assert _main(monkeypatch, "promote", "1", str(config), "--override", reason) == 0
     assert registry.alias_version("champion") == "1"
     (row,) = registry.list_versions()
     assert row.overridden and row.gate_passed is False and "champion" in row.aliases
     tags = registry.client.get_model_version(registry.model_name, "1").tags
     assert tags["override_reason"] == reason
 
-    assert _main(monkeypatch, "models", "list", "--config", str(config)) == 0
+    assert _main(monkeypatch, "models", "list", str(config)) == 0
     listing = capsys.readouterr().out
     assert "REFUSED" in listing and "champion" in listing
+    assert "version 1 refused by: " in listing and "(promoted by override)" in listing
+
+    assert _main(monkeypatch, "models", "list", str(config), "--format", "json") == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["version"] == "1" and listed["gate_passed"] is False and listed["overridden"]
+    assert "champion" in listed["aliases"] and listed["gate_failing"]
+    # the older --config spelling still works
+    assert _main(monkeypatch, "models", "list", "--config", str(config)) == 0
 
 
 def test_no_html_run_is_drawn_later_by_tradewind_report(
@@ -80,7 +88,12 @@ def test_no_html_run_is_drawn_later_by_tradewind_report(
     assert str((out / "report.html").resolve()) in capsys.readouterr().out.replace("\n", "")
     html = (out / "report.html").read_text()
     assert '<section id="gate">' in html and "REFUSED" in html
-    assert _main(monkeypatch, "report", str(out / "nowhere")) != 0
+    assert _main(monkeypatch, "report", str(out / "nowhere")) == 3
+    pages = out.parent / "pages"
+    assert _main(monkeypatch, "report", str(out / "report.json"), "--out", str(pages)) == 0
+    assert '<section id="gate">' in (pages / "report.html").read_text()
+    assert _main(monkeypatch, "report", str(out), "--out", str(pages / "b.html")) == 0
+    assert (pages / "b.html").is_file()
 
 
 def test_gate_judges_a_finished_run_again_without_touching_it(
@@ -95,6 +108,13 @@ def test_gate_judges_a_finished_run_again_without_touching_it(
     assert "recorded verdict of the run: REFUSED" in printed and "for reading only" in printed
     assert (out / "report.json").read_bytes() == before
     assert _main(monkeypatch, "gate", str(out), "--set", "model.hidden_size=4") == 2
+    capsys.readouterr()
+    assert _main(monkeypatch, "gate", str(out), "--set", "gate.max_ece=0.0001",
+                 "--format", "json") == 0
+    judged = json.loads(capsys.readouterr().out)
+    assert judged["passed"] is False and judged["recorded_passed"] is False
+    assert judged["overrides"] == {"gate.max_ece": 0.0001}
+    assert any(c["name"] == "ece" and not c["passed"] for c in judged["checks"]), judged
 
 
 def test_exported_bundle_has_model_and_scalers(

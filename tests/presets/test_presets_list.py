@@ -31,6 +31,14 @@ def test_lists_every_preset_with_its_seed_and_measured_verdict(tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert "REFUSED, MCC +0.041" in result.output and "goldenbreeze_v4_lite" in result.output
 
+    result = runner.invoke(app, ["presets", "list", "--dir", str(REPO / "presets"), "--runs",
+                                 str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    listed = {p["name"]: p for p in json.loads(result.output)}
+    assert set(listed) == set(presets)
+    assert listed["crpbot_fnn_v7"]["measured"] == "REFUSED, MCC +0.041 [+0.014, +0.070]"
+    assert listed["goldenbreeze_v4_lite"]["teacher"] == "lstm"
+
 
 def test_a_broken_preset_is_named(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("# Preset: nothing\nmodel:\n  name: lstm\n  hiden: 3\n")

@@ -1,15 +1,16 @@
 """The ``tradewind`` command: thin Typer shells over library functions.
 
-Exceptions are mapped to exit codes here, in one place: each ``TradewindError``
-subclass carries its own ``exit_code`` and a message that says what to do.
+Exceptions are mapped to exit codes in one place, ``tradewind.cli.exits``: each
+``TradewindError`` subclass carries its own ``exit_code`` and a message that says what to
+do; ``tradewind.exceptions.EXIT_CODES`` is the documented contract.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from tradewind.cli import (
     backtest_cmds,
@@ -24,17 +25,41 @@ from tradewind.cli import (
     signal_cmds,
     sweep_cmds,
 )
-from tradewind.exceptions import TradewindError
+from tradewind.cli.exits import exit_code_epilog, run_app
+from tradewind.exceptions import EXIT_CODES
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="tradewind",
     help="Price-direction models for trading that do not fool their owners.",
+    epilog=exit_code_epilog(EXIT_CODES),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from tradewind import __version__
+
+        typer.echo(f"tradewind {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", help="Print the version and exit.",
+                     callback=_print_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Price-direction models for trading that do not fool their owners."""
+
+
 app.command("run", help="Run a walk-forward experiment: metrics with intervals, gate, bundle, report.")(
     run_cmds.run
 )
@@ -68,23 +93,7 @@ app.add_typer(models_cmds.app, name="models", help="List registered model versio
 app.add_typer(run_cmds.presets_app, name="presets", help="The seed systems as runnable experiment files.")
 
 
-def main() -> None:
-    """Entry point: run the app and map tradewind errors to exit codes."""
-    err_console = Console(stderr=True)
-    try:
-        app(standalone_mode=False)
-    except TradewindError as err:
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False)
-        sys.exit(err.exit_code)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
-    except Exception as err:  # click usage errors and the like
-        from click.exceptions import ClickException
 
-        if isinstance(err, ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``tradewind`` script: run the app, exit with the contract's code."""
+    sys.exit(run_app(app, argv))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tradewind.cli.common import SetOption, console, table
+from tradewind.cli.common import SetOption, console, print_table
 
 __all__ = ["backtest"]
 
@@ -58,7 +58,8 @@ def backtest(
     title = f"Backtest {done.start} → {done.end} after {spec.fee_bps} bps fee + {spec.slippage_bps} bps slippage"
     if done.in_sample_bars:
         title = f"[bold red]IN-SAMPLE ({done.in_sample_bars} bars the model was trained on)[/] " + title
-    console.print(table(title, ["statistic", "value"], [(k, _fmt(v)) for k, v in stats.items()]))
+    print_table(title, ["statistic", "value"], [(k, _fmt(v)) for k, v in stats.items()],
+                no_wrap=("statistic", "value"))
     out.mkdir(parents=True, exist_ok=True)
     result = done.result
     hold = spec.initial_equity * result.close / result.close[0]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from tradewind.cli.common import SetOption, console
+from tradewind.cli.common import console
 
 __all__ = ["export"]
 
@@ -19,21 +19,21 @@ def export(
         typer.Option("--format", help="onnx: model.onnx + scalers.json + manifest.json; json: the two JSON files."),
     ] = "onnx",
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("out/export"),
-    set_: SetOption = None,
+    exporter: Annotated[
+        Literal["torchscript", "dynamo"], typer.Option(help="torch's ONNX exporter to use.")
+    ] = "torchscript",
+    set_: Annotated[list[str] | None, typer.Option("--set", hidden=True)] = None,
 ) -> None:
-    """Export a bundle for other runtimes; the ONNX graph is checked against PyTorch on export.
-
-    ``--set exporter=dynamo`` uses torch's dynamo exporter instead of TorchScript.
-    """
+    """Export a bundle for other runtimes; the ONNX graph is checked against PyTorch on export."""
     from tradewind.config import parse_overrides
     from tradewind.exceptions import ConfigError
     from tradewind.export import export_bundle
 
-    options = parse_overrides(set_ or [])
+    options = parse_overrides(set_ or [])  # the older spelling: --set exporter=dynamo
     unknown = sorted(set(options) - {"exporter"})
     if unknown:
-        raise ConfigError(f"--set {unknown[0]!r}: export accepts only 'exporter' (torchscript|dynamo)")
-    exporter = options.get("exporter", "torchscript")
+        raise ConfigError(f"--set {unknown[0]!r}: export takes --exporter torchscript|dynamo")
+    exporter = options.get("exporter", exporter)
     if exporter not in ("torchscript", "dynamo"):
         raise ConfigError(f"--set exporter={exporter!r}: use 'torchscript' or 'dynamo'")
     for path in export_bundle(bundle, out, format_, exporter=exporter):

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from tradewind.cli.common import SetOption, console, table
+from tradewind.cli.common import (
+    ExperimentArgument,
+    FormatOption,
+    QuietOption,
+    SetOption,
+    console,
+    print_json,
+    print_table,
+)
 from tradewind.exceptions import ConfigError
 
 __all__ = ["app"]
@@ -17,25 +25,28 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("inspect", help="Print the label balance per year and overall for an experiment file.")
 def inspect_cmd(
-    config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    experiment: ExperimentArgument,
     data: Annotated[str | None, typer.Option(help="Data source overriding data.source.")] = None,
     set_: SetOption = None,
+    format_: FormatOption = "table",
 ) -> None:
     from tradewind.config import load_experiment
     from tradewind.labels import label_balance, make_labels
     from tradewind.pipeline.prepare import load_candles
 
-    exp = load_experiment(config, set_ or [])
+    exp = load_experiment(experiment, set_ or [])
     candles = load_candles(exp, data)
     balance = label_balance(make_labels(candles, exp.labels), by="year")
     frame = balance.reset_index()
+    if format_ == "json":
+        print_json({"kind": exp.labels.kind, "horizon": exp.labels.horizon,
+                    "balance": frame.to_dict(orient="records")})
+        return
     rows = [tuple(_fmt(v) for v in row) for row in frame.itertuples(index=False)]
-    console.print(
-        table(
-            f"Label balance ({exp.labels.kind}, horizon {exp.labels.horizon})",
-            [str(c) for c in frame.columns],
-            rows,
-        )
+    print_table(
+        f"Label balance ({exp.labels.kind}, horizon {exp.labels.horizon})",
+        [str(c) for c in frame.columns],
+        rows,
     )
 
 
@@ -45,9 +56,7 @@ def inspect_cmd(
     "and write the best labels section as YAML.",
 )
 def search_cmd(
-    config: Annotated[
-        Path, typer.Argument(help="Experiment YAML file (data, features, labels kind).")
-    ],
+    experiment: ExperimentArgument,
     out: Annotated[Path, typer.Option(help="Where to write the best labels section (YAML).")],
     objective: Annotated[
         str,
@@ -86,20 +95,21 @@ def search_cmd(
     ] = 0.1,
     top: Annotated[int, typer.Option(help="Trials to list.")] = 10,
     data: Annotated[str | None, typer.Option(help="Data source overriding data.source.")] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    quiet: QuietOption = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", hidden=True)] = False,
     set_: SetOption = None,
 ) -> None:
     from tradewind.config import load_experiment
     from tradewind.labels import search_labels, write_label_spec
     from tradewind.pipeline.prepare import load_candles
 
-    exp = load_experiment(config, set_ or [])
+    exp = load_experiment(experiment, set_ or [])
     result = search_labels(
         exp,
         objective=objective,
         n_trials=trials,
         seed=seed,
-        progress=progress,
+        progress=not (quiet or no_progress),
         target=None if target is None else _floats("--target", target),
         horizons=None if horizons is None else _ints("--horizons", horizons),
         bounds=_bounds(bounds or []),
@@ -122,15 +132,13 @@ def search_cmd(
         for rank, t in enumerate(result.top(top), start=1)
     ]
     rejected = sum(t.value is None for t in result.trials)
-    console.print(
-        table(
-            f"Best {len(rows)} of {len(result.trials)} trials ({result.objective}, "
-            f"{'lower' if result.direction == 'minimize' else 'higher'} is better; "
-            f"{rejected} rejected), "
-            f"training rows before {result.train_end}",
-            ["rank", "trial", *params, *(f"{c} share" for c in classes), result.objective],
-            rows,
-        )
+    print_table(
+        f"Best {len(rows)} of {len(result.trials)} trials ({result.objective}, "
+        f"{'lower' if result.direction == 'minimize' else 'higher'} is better; "
+        f"{rejected} rejected), "
+        f"training rows before {result.train_end}",
+        ["rank", "trial", *params, *(f"{c} share" for c in classes), result.objective],
+        rows,
     )
     own = result.current
     if own is not None:

@@ -19,9 +19,11 @@ def live(
     model: Annotated[str, typer.Option(
         help="Bundle directory, or a registry version / alias such as 'champion'.")],
     exchange: Annotated[str | None, typer.Option(
-        help="ccxt exchange id (binance, kraken, ...); not needed with --replay.")] = None,
-    replay: Annotated[str | None, typer.Option(
-        help="Replay this candle file (or data source) bar by bar instead of an exchange.")] = None,
+        help="ccxt exchange id (binance, kraken, ...); not needed with --data.")] = None,
+    data: Annotated[str | None, typer.Option(
+        "--data", "--replay",
+        help="Replay these candles (a file or data source) bar by bar instead of an exchange.",
+        show_default=False)] = None,
     speed: Annotated[float, typer.Option(
         help="Replay speed-up over real time (60: a 1-minute bar per second); 0 = no waiting.")] = 0.0,
     log: Annotated[Path, typer.Option(help="SQLite signal log; a restart resumes after its last bar.")]
@@ -34,7 +36,8 @@ def live(
         help="MLflow tracking URI for registry refs (default $TRADEWIND_TRACKING_URI or runs/).")]
     = None,
     registry_root: Annotated[Path, typer.Option(help="Embedded registry folder.")] = Path("runs"),
-    quiet: Annotated[bool, typer.Option(help="Do not print signals (they are still logged).")]
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Do not print signals (they are still logged).")]
     = False,
     allow_refused: AllowRefusedOption = False,
     set_: SetOption = None,
@@ -44,11 +47,11 @@ def live(
     A bundle the gate refused is refused unless its registry version was promoted with an
     audited override or ``--allow-refused`` is given; every signal carries the verdict.
     """
-    from tradewind.exceptions import ConfigError
+    if data is None and exchange is None:
+        raise typer.BadParameter("give --exchange ID for live bars or --data FILE to replay a file",
+                                 param_hint="'--exchange' / '--data'")
     from tradewind.live import ExchangeSource, ReplaySource, SignalLog, resolve_model, run_live
 
-    if replay is None and exchange is None:
-        raise ConfigError("live: give --exchange ID for live bars or --replay FILE to replay a file")
     predictor, version = resolve_model(model, tracking_uri=tracking_uri, registry_root=registry_root)
     policy = policy_from_pairs(predictor.policy, set_)
     override = None
@@ -56,8 +59,8 @@ def live(
         from tradewind.artifacts import Registry
 
         override = Registry(tracking_uri, root=registry_root).override_reason(version)
-    if replay is not None:
-        source = ReplaySource(replay, speed, timeframe=timeframe)
+    if data is not None:
+        source = ReplaySource(data, speed, timeframe=timeframe)
     else:
         from tradewind.data import make_exchange
 

@@ -7,15 +7,18 @@ from typing import Annotated, Any
 
 import typer
 
-from tradewind.cli.common import SetOption, console, table
+from tradewind.cli.common import FormatOption, SetOption, console, print_json, print_table
 
 __all__ = ["app", "promote"]
 
 app = typer.Typer(no_args_is_help=True)
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Experiment YAML whose registry section to use.")
+OptionalExperiment = Annotated[
+    Path | None,
+    typer.Argument(metavar="EXPERIMENT", show_default=False,
+                   help="Experiment YAML whose registry section to use (default: runs/)."),
 ]
+LegacyConfig = Annotated[Path | None, typer.Option("--config", hidden=True)]
 
 
 def _registry(config: Path | None, pairs: list[str] | None):
@@ -37,36 +40,51 @@ def _registry(config: Path | None, pairs: list[str] | None):
 
 
 @app.command("list", help="Show model versions, aliases, key metrics and gate verdicts.")
-def list_cmd(config: ConfigOption = None, set_: SetOption = None) -> None:
-    registry = _registry(config, set_)
+def list_cmd(
+    experiment: OptionalExperiment = None,
+    set_: SetOption = None,
+    format_: FormatOption = "table",
+    config: LegacyConfig = None,
+) -> None:
+    versions = _registry(experiment or config, set_).list_versions()
+    if format_ == "json":
+        print_json(versions)
+        return
     rows = [
-        (r.version, ",".join(r.aliases), f"{r.created:%Y-%m-%d %H:%M}", _f(r.mcc),
-         _f(r.mcc_ci_low), _f(r.accuracy), _f(r.ece), _gate(r), (r.run_id or "")[:8])
-        for r in registry.list_versions()
+        (r.version, ", ".join(r.aliases), f"{r.created:%Y-%m-%d %H:%M}", _f(r.mcc),
+         _f(r.mcc_ci_low), _f(r.ece), _gate(r), (r.run_id or "")[:8])
+        for r in versions
     ]
-    console.print(table("Model versions", ["ver", "aliases", "created (UTC)", "MCC", "CI low",
-                                           "acc", "ECE", "gate", "run"], rows))
+    columns = ["ver", "aliases", "created (UTC)", "MCC", "CI low", "ECE", "gate", "run"]
+    print_table("Model versions", columns, rows,
+                no_wrap=[c for c in columns if c != "aliases"])
+    for row in versions:
+        if row.gate_passed is False:
+            console.print(f"version {row.version} refused by: {', '.join(row.gate_failing)}"
+                          + (" (promoted by override)" if row.overridden else ""),
+                          highlight=False)
 
 
 def promote(
     version: Annotated[str, typer.Argument(help="Model version number or MLflow run id.")],
+    experiment: OptionalExperiment = None,
     override: Annotated[
         str | None, typer.Option(help="Promote although the gate failed; the reason is recorded.")
     ] = None,
-    config: ConfigOption = None,
     set_: SetOption = None,
+    config: LegacyConfig = None,
 ) -> None:
     """Move alias 'champion' to a version whose gate passed (or with --override REASON)."""
-    record = _registry(config, set_).promote(version, override_reason=override)
+    record = _registry(experiment or config, set_).promote(version, override_reason=override)
     console.print(f"champion → version {record.version}"
                   + (f" (override: {override})" if override else ""))
 
 
 def _gate(row: Any) -> str:
+    """pass, REFUSED (the failing checks are listed under the table) or ? (no verdict)."""
     if row.gate_passed is None:
         return "?"
-    text = "pass" if row.gate_passed else "REFUSED " + ",".join(row.gate_failing)
-    return text + (" (overridden)" if row.overridden else "")
+    return "pass" if row.gate_passed else "REFUSED"
 
 
 def _f(value: float | None) -> str:

@@ -6,8 +6,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from tradewind.cli.common import SetOption, console, table
+from tradewind.cli.common import (
+    ExperimentArgument,
+    FormatOption,
+    QuietOption,
+    SetOption,
+    console,
+    print_json,
+    print_table,
+    to_jsonable,
+)
 
 __all__ = ["gate", "presets_list", "report_html", "run"]
 
@@ -15,7 +25,7 @@ presets_app = typer.Typer(no_args_is_help=True)
 
 
 def run(
-    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    experiment: ExperimentArgument,
     data: Annotated[
         str | None, typer.Option(help="Data source overriding data.source (path, sample:, synthetic:, store:).")
     ] = None,
@@ -23,10 +33,16 @@ def run(
         "out/run"
     ),
     set_: SetOption = None,
-    quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
+    quiet: QuietOption = False,
     html: Annotated[
         bool, typer.Option(help="Draw report.html (`tradewind report` can draw it later).")
     ] = True,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", "--fail-on-refuse",
+                     help="Exit 9 when the gate refuses the model (default: exit 0, the "
+                     "verdict is in the output and report.json)."),
+    ] = False,
 ) -> None:
     """Run a walk-forward experiment and print its out-of-sample verdict."""
     from tradewind.config import load_experiment
@@ -40,11 +56,10 @@ def run(
     for name, base in report.baselines.items():
         rows.append((name, f"{base['mcc']:+.3f}", _ci(base["mcc_ci"]), f"{base['accuracy']:.3f}",
                      _ci(base["mcc_diff_ci"])))
-    level = f"{oos['ci_level']:.0%}"
-    console.print(table(
-        f"Out of sample: {oos['n_rows']:,} rows ({oos['ci_method'] or f'{level} intervals'})",
-        ["predictor", "MCC", f"MCC {level} CI", "accuracy", "model − baseline MCC CI"], rows,
-    ))
+    level = _percent(oos["ci_level"])
+    columns = ["predictor", "MCC", f"MCC {level}% CI", "accuracy", "model − baseline MCC CI"]
+    print_table(f"Out of sample: {oos['n_rows']:,} rows ({level} % block-bootstrap intervals)",
+                columns, rows, no_wrap=columns)
     _print_gate("Promotion gate", [c.model_dump() for c in report.gate.checks])
     console.print(f"bundle: {result.bundle_path}")
     if result.registry:
@@ -52,22 +67,44 @@ def run(
         console.print(f"registry: model {reg.model_name!r} version {reg.version} (alias "
                       f"{reg.alias}), run {reg.run_id} in {reg.tracking_uri}", highlight=False)
     console.print(f"report: {(result.report_html or result.report_json).resolve()}")
+    if strict and not result.gate_passed:
+        from tradewind.exceptions import GateRefused
+
+        typer.echo(f"error: the gate refused the model (--strict): exit {GateRefused.exit_code}",
+                   err=True)
+        raise typer.Exit(GateRefused.exit_code)
+
+
+def _percent(level: float) -> str:
+    """0.95 → "95", 0.975 → "97.5"."""
+    return f"{level * 100:.10g}"
 
 
 def report_html(
     path: Annotated[Path, typer.Argument(help="A report.json, or the directory holding one.")],
+    out: Annotated[Path | None, typer.Option(
+        help="HTML file to write (a directory gets report.html); default: beside report.json.",
+        show_default=False)] = None,
 ) -> None:
     """Draw report.html from an existing report.json (e.g. a sweep trial's)."""
-    from tradewind.report import render_report_html
+    from tradewind.data import write_text_atomic
+    from tradewind.report import load_report, render_html, render_report_html
 
-    console.print(f"report: {render_report_html(path).resolve()}")
+    if out is None:
+        written = render_report_html(path)
+    else:
+        written = out / "report.html" if out.is_dir() or not out.suffix else out
+        written.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(written, render_html(load_report(path)))
+    console.print(f"report: {written.resolve()}")
 
 
 def _print_gate(title: str, checks: list[dict]) -> None:
     """The gate table, the verdict, and why each failing check failed."""
     rows = [(c["name"], _fmt(c["value"]), _fmt(c["threshold"]), "pass" if c["passed"] else "FAIL")
             for c in checks]
-    console.print(table(title, ["check", "value", "threshold", "result"], rows))
+    print_table(title, ["check", "value", "threshold", "result"], rows,
+                no_wrap=("check", "result"))
     failing = [c for c in checks if not c["passed"]]
     if not failing:
         console.print("gate: [bold green]PASSED[/]: every check holds out of sample")
@@ -80,14 +117,19 @@ def _print_gate(title: str, checks: list[dict]) -> None:
 def gate(
     report: Annotated[Path, typer.Argument(help="A run's report.json, or its directory.")],
     set_: SetOption = None,
+    format_: FormatOption = "table",
 ) -> None:
     """Judge a finished run's evidence again under its gate with --set gate.* changes."""
     from tradewind.pipeline.rejudge import rejudge
 
     judged = rejudge(report, set_ or [])
+    if format_ == "json":
+        print_json({"report": report, "overrides": judged.overrides,
+                    "recorded_passed": judged.recorded_passed, **judged.verdict.to_dict()})
+        return
     changes = ", ".join(f"{k}={v!r}" for k, v in judged.overrides.items()) or "no changes"
     recorded = "PASSED" if judged.recorded_passed else "REFUSED"
-    _print_gate(f"Gate of {report} ({changes})", [c.to_dict() for c in judged.verdict.checks])
+    _print_gate(f"Gate of {escape(str(report))} ({escape(changes)})", [c.to_dict() for c in judged.verdict.checks])
     console.print(f"recorded verdict of the run: {recorded}. This verdict is for reading only: "
                   "promotion goes by the verdict stored in the bundle.", highlight=False)
 
@@ -114,17 +156,22 @@ def presets_list(
         "out/presets"
     ),
     set_: SetOption = None,
+    format_: FormatOption = "table",
 ) -> None:
     """Validate every preset (after ``--set`` overrides) and print its last measured verdict."""
     from tradewind.presets import list_presets
 
+    presets = list_presets(dir_, runs, overrides=set_ or [])
+    if format_ == "json":
+        print_json([{"name": p.path.stem, **to_jsonable(p)} for p in presets])
+        return
     rows = [
         [p.path.stem, p.title.split(",")[0], p.model + (f" ← {p.teacher}" if p.teacher else ""),
          p.labels, Path(p.source).name, p.measured or "not run here"]
-        for p in list_presets(dir_, runs, overrides=set_ or [])
+        for p in presets
     ]
-    console.print(table("Presets", ["preset", "rebuilds", "model", "labels", "data", "measured"],
-                        rows))
+    print_table("Presets", ["preset", "rebuilds", "model", "labels", "data", "measured"], rows,
+                no_wrap=("preset",))
     console.print("Run one: tradewind run presets/NAME.yaml [--data SOURCE] --out out/presets/NAME")
 
 

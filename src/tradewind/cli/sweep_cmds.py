@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tradewind.cli.common import SetOption, console
+from tradewind.cli.common import QuietOption, SetOption, console
 
 __all__ = ["sweep"]
 
@@ -27,7 +27,7 @@ def sweep(
         int | None, typer.Option(min=1, help="Trials at once (default: the sweep file's, else what resources allow).")
     ] = None,
     set_: SetOption = None,
-    quiet: Annotated[bool, typer.Option(help="No progress lines.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run the sweep's missing trials and print the leaderboard (ranked by MCC lower bound).
 

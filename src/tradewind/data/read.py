@@ -69,6 +69,9 @@ def read_candles(path: str | Path, *, tz: str = "UTC") -> pd.DataFrame:
     path = Path(path)
     source = str(path)
     _check_zone(tz)
+    if path.is_dir():
+        raise DataError(f"{source}: is a directory, not a candle file. Fix: name a CSV or "
+                        "Parquet file inside it")
     if not path.is_file():
         raise DataError(f"{source}: file not found. Fix: check the path (cwd is {Path.cwd()})")
     kind = _file_kind(path)

@@ -1,16 +1,18 @@
 """The ``features`` section of an experiment: which sets, indicators and timeframes to build.
 
 Every key is checked when the spec is built (``extra="forbid"``): an unknown feature set,
-TA-Lib function, parameter or output raises :class:`~tradewind.exceptions.ConfigError`
-naming the bad value and listing the valid ones, and a user indicator whose output is
-not scale-free (it moves with the price or volume level, like a raw SMA) is refused with
-the ``scale`` that fixes it.
+TA-Lib function, parameter or output is refused naming the bad value and listing the
+valid ones, and a user indicator whose output is not scale-free (it moves with the price
+or volume level, like a raw SMA) is refused with the ``scale`` that fixes it. Validators
+raise ``ValueError`` so that pydantic collects them: ``config.validate_section`` then
+turns them into one :class:`~tradewind.exceptions.ConfigError` naming the file and key.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -22,19 +24,28 @@ from tradewind.timeframes import timeframe_seconds
 __all__ = ["CoreParams", "FeatureSpec", "HigherTimeframeSpec", "IndicatorSpec"]
 
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_T = TypeVar("_T")
+
+
+def _value_error(check: Callable[[], _T]) -> _T:
+    """Run a library check inside a validator; its ConfigError becomes a ValueError."""
+    try:
+        return check()
+    except ConfigError as err:
+        raise ValueError(str(err)) from None
 
 
 def _check_set_names(names: list[str], field: str) -> list[str]:
     valid = sorted(FEATURE_SETS)
     for name in names:
         if name not in FEATURE_SETS:
-            raise ConfigError(
-                f"features.{field}: unknown feature set {name!r}; valid sets are {valid} "
+            raise ValueError(
+                f"unknown feature set {name!r}; valid sets are {valid} "
                 "(run `tradewind features list` to see every feature)"
             )
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ConfigError(f"features.{field}: feature set(s) {duplicates} listed more than once")
+        raise ValueError(f"feature set(s) {duplicates} listed more than once in {field}")
     return names
 
 
@@ -66,9 +77,9 @@ class CoreParams(BaseModel):
     def _fast_below_slow(self) -> CoreParams:
         for fast, slow in (("sma_fast", "sma_slow"), ("volatility_fast", "volatility_slow")):
             if getattr(self, fast) >= getattr(self, slow):
-                raise ConfigError(
-                    f"features.params.{fast} ({getattr(self, fast)}) must be smaller than "
-                    f"features.params.{slow} ({getattr(self, slow)})"
+                raise ValueError(
+                    f"{fast} ({getattr(self, fast)}) must be smaller than "
+                    f"{slow} ({getattr(self, slow)})"
                 )
         return self
 
@@ -110,15 +121,16 @@ class IndicatorSpec(BaseModel):
     @classmethod
     def _alias_ok(cls, value: str | None) -> str | None:
         if value is not None and not _ALIAS.match(value):
-            raise ConfigError(
-                f"features.indicators.alias {value!r} must be a plain identifier "
+            raise ValueError(
+                f"alias {value!r} must be a plain identifier "
                 "(letters, digits, underscore; not starting with a digit)"
             )
         return value
 
     @model_validator(mode="after")
     def _valid_talib_call(self) -> IndicatorSpec:
-        self.params = validate_indicator(self.name, self.params, self.output, self.scale)
+        self.params = _value_error(
+            lambda: validate_indicator(self.name, self.params, self.output, self.scale))
         return self
 
     @property
@@ -142,14 +154,14 @@ class HigherTimeframeSpec(BaseModel):
     @field_validator("timeframe")
     @classmethod
     def _known_timeframe(cls, value: str) -> str:
-        timeframe_seconds(value)
+        _value_error(lambda: timeframe_seconds(value))
         return value.strip()
 
     @field_validator("sets")
     @classmethod
     def _known_sets(cls, value: list[str]) -> list[str]:
         if not value:
-            raise ConfigError("features.higher_timeframes.sets must name at least one set")
+            raise ValueError("name at least one feature set")
         return _check_set_names(value, "higher_timeframes.sets")
 
     @property
@@ -188,24 +200,24 @@ class FeatureSpec(BaseModel):
     def _consistent(self) -> FeatureSpec:
         both = sorted(set(self.sets) & set(self.side_sets))
         if both:
-            raise ConfigError(
-                f"features: set(s) {both} are in both sets and side_sets; "
+            raise ValueError(
+                f"set(s) {both} are in both sets and side_sets; "
                 "keep each set in one of them"
             )
         if not (self.sets or self.indicators or self.higher_timeframes):
-            raise ConfigError(
-                "features: nothing to compute; name at least one set in features.sets, "
+            raise ValueError(
+                "nothing to compute; name at least one set in features.sets, "
                 "an indicator or a higher timeframe"
             )
         timeframes = [h.timeframe for h in self.higher_timeframes]
-        seconds = [timeframe_seconds(t) for t in timeframes]
+        seconds = [_value_error(lambda t=t: timeframe_seconds(t)) for t in timeframes]
         if len(set(seconds)) != len(seconds):
-            raise ConfigError(f"features.higher_timeframes lists a timeframe twice: {timeframes}")
+            raise ValueError(f"higher_timeframes lists a timeframe twice: {timeframes}")
         taken = {f for name in self.sets for f in FEATURE_SETS[name].names}
         for ind in self.indicators:
             if ind.column in taken:
-                raise ConfigError(
-                    f"features.indicators: column {ind.column!r} ({ind.name}) is already "
+                raise ValueError(
+                    f"indicators: column {ind.column!r} ({ind.name}) is already "
                     "used by another feature; give it a different alias"
                 )
             taken.add(ind.column)
