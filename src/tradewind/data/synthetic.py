@@ -28,7 +28,14 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tradewind.data.canonical import as_utc_index
 from tradewind.exceptions import ConfigError
@@ -37,6 +44,7 @@ from tradewind.timeframes import timeframe_seconds, timeframe_to_offset
 __all__ = ["SyntheticMarket", "SyntheticSpec", "parse_synthetic_source", "synthetic_market"]
 
 Kind = Literal["random_walk", "planted"]
+MAX_BARS = 10_000_000  # 19 years of 1-minute bars; the features of more do not fit in memory
 
 
 class SyntheticSpec(BaseModel):
@@ -45,8 +53,8 @@ class SyntheticSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Kind = "random_walk"
-    bars: int = Field(20000, ge=10, description="Number of bars.")
-    seed: int = Field(0, description="Seed of numpy's default_rng.")
+    bars: int = Field(20000, ge=10, description=f"Number of bars (at most {MAX_BARS:,}).")
+    seed: int = Field(0, ge=0, description="Seed of numpy's default_rng.")
     timeframe: str = Field("1h", description="Bar length; timestamps are bar open times.")
     start: str = Field("2020-01-01", description="Open time of the first bar (UTC).")
     price: float = Field(100.0, gt=0, description="Close before the first bar.")
@@ -56,6 +64,16 @@ class SyntheticSpec(BaseModel):
     beta: float = Field(0.85, ge=0, lt=1, description="GARCH persistence of variance.")
     memory: int = Field(3, ge=1, le=100, description="planted: returns summed into z.")
     volume: float = Field(1000.0, gt=0, description="Median volume of a calm bar.")
+
+    @field_validator("bars")
+    @classmethod
+    def _bounded(cls, bars: int) -> int:
+        if bars > MAX_BARS:
+            raise ValueError(
+                f"{bars:,} bars exceed the maximum of {MAX_BARS:,} (a market that large and "
+                "its features would not fit in memory); ask for fewer bars"
+            )
+        return bars
 
     @model_validator(mode="after")
     def _stationary(self) -> SyntheticSpec:
