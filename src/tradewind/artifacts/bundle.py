@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from tradewind.calibration import calibrator_from_dict
@@ -38,6 +39,7 @@ from tradewind.exceptions import BundleError, SchemaMismatchError
 from tradewind.features import Features, FeatureSpec, compute
 from tradewind.labels import LabelSpec
 from tradewind.models import build, parse_model_spec
+from tradewind.timeframes import check_timeframe
 from tradewind.training import predict_logits
 
 __all__ = [
@@ -152,6 +154,18 @@ class Bundle:
                 f"expected): {detail}. Compute features with the bundle's own feature spec."
             )
 
+    def check_timeframe(
+        self, candles_or_timeframe: pd.DataFrame | str | None, where: str,
+        *, declared: str | None = None,
+    ) -> str | None:
+        """Refuse candles (by their spacing) or a timeframe that differ from training's.
+
+        Returns the bundle's timeframe (None for a bundle that does not record one, which
+        accepts anything). ``declared`` is a timeframe a caller stated for ``candles``.
+        """
+        return check_timeframe(self.manifest.data.get("timeframe"), candles_or_timeframe,
+                               where, declared=declared)
+
     def features(self, candles: pd.DataFrame) -> Features:
         """Features of ``candles`` computed with the bundle's own feature spec."""
         return compute(candles, self.feature_spec)
@@ -263,7 +277,13 @@ def load_bundle(path: str | Path) -> Bundle:
         side_dim=len(manifest.side_names),
         verbose=False,
     )
-    state = load_file(str(path / WEIGHTS))
+    try:
+        state = load_file(str(path / WEIGHTS))
+    except SafetensorError as err:
+        raise BundleError(
+            f"{path / WEIGHTS}: not a readable safetensors file ({err}); it was replaced or "
+            "truncated after its checksum was written: re-export the bundle"
+        ) from None
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:

@@ -121,6 +121,7 @@ def run_live(
         Print each new signal on the console (rich).
     """
     predictor, resolved_version = resolve_model(bundle_or_ref)
+    predictor.check_timeframe(timeframe, "live")
     version = model_version or resolved_version
     if timeframe_seconds(source.timeframe) != timeframe_seconds(timeframe):
         raise ConfigError(

@@ -14,7 +14,7 @@ import torch
 
 from tradewind.artifacts.bundle import Bundle
 from tradewind.dataset import Windows
-from tradewind.exceptions import BundleError
+from tradewind.exceptions import BundleError, ConfigError, SchemaMismatchError
 from tradewind.features import FeatureSpec, compute
 from tradewind.signals import (
     Signal,
@@ -25,7 +25,14 @@ from tradewind.signals import (
 )
 from tradewind.training import predict_logits
 
-__all__ = ["InputError", "feature_windows", "latest_signal", "predict_windows", "side_rows"]
+__all__ = [
+    "InputError",
+    "feature_windows",
+    "latest_signal",
+    "predict_windows",
+    "request_timeframe",
+    "side_rows",
+]
 
 Loc = tuple[str | int, ...]
 
@@ -77,7 +84,36 @@ def feature_windows(features: Any, bundle: Bundle, *, max_batch: int) -> tuple[n
     if windows.shape[2] != len(names):
         raise InputError(loc, f"{windows.shape[2]} features per row, the bundle expects "
                               f"{len(names)} in this order: {names}")
+    _refuse_far_outside(windows, bundle, loc, batched)
     return windows, batched
+
+
+FAR_OUTSIDE_SCALES = 1e6  # |value - centre| / scale beyond this cannot be a real feature value
+
+
+def _refuse_far_outside(windows: np.ndarray, bundle: Bundle, loc: Loc, batched: bool) -> None:
+    """Refuse a value ``FAR_OUTSIDE_SCALES`` normaliser scales from its training centre."""
+    b, lookback, n_feat = windows.shape
+    hit = bundle.normalizer.far_outside(windows.reshape(b * lookback, n_feat), FAR_OUTSIDE_SCALES)
+    if hit is None:
+        return
+    (window, row), col = divmod(hit[0], lookback), hit[1]
+    norm = bundle.normalizer
+    name, value = bundle.manifest.feature_names[col], windows[window, row, col]
+    raise InputError(
+        (*loc, *((window,) if batched else ()), row, col),
+        f"feature {name!r} = {value:g} lies more than {FAR_OUTSIDE_SCALES:g} scales "
+        f"({norm.scale_[col]:g}) from its training centre ({norm.center_[col]:g}); no "
+        "candle gives such a value: send raw features computed with the bundle's feature spec",
+    )
+
+
+def request_timeframe(bundle: Bundle, timeframe: str | None) -> None:
+    """Refuse a request whose declared ``timeframe`` is not the bundle's (422 at body.timeframe)."""
+    try:
+        bundle.check_timeframe(timeframe, "the request")
+    except (ConfigError, SchemaMismatchError) as err:
+        raise InputError(("body", "timeframe"), str(err)) from None
 
 
 def side_rows(side: Any, bundle: Bundle, n_windows: int, batched: bool) -> np.ndarray | None:
@@ -155,6 +191,7 @@ def latest_signal(
     ``bundle.feature_spec``). Equality with ``signal_from_bundle`` is tested.
     """
     check_candles(candles, f"signals for {symbol}")
+    bundle.check_timeframe(candles, f"signals for {symbol}", declared=timeframe)
     feats = compute(candles, feature_spec or bundle.feature_spec)
     bundle.check_features(feats.names, feats.side_names)
     rows, lookback = len(feats.frame), bundle.lookback
