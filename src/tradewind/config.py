@@ -3,7 +3,9 @@
 Every section is the config object of one stage (``data``, ``features``, ``labels``,
 ``split``, ``normalizer``, ``model``, ``training``, ``calibration``, ``gate``, ...).
 Unknown keys and wrong types are errors that name the key and the file, and every
-command accepts ``--set dotted.key=value`` overrides applied before validation.
+command accepts ``--set dotted.key=value`` overrides applied before validation. Loading
+is strict: an empty experiment file, a key given twice in one mapping and a boolean
+where a number is expected (pydantic would read ``true`` as 1) are refused by name.
 """
 
 from __future__ import annotations
