@@ -150,7 +150,7 @@ class Experiment(_Strict):
     """One experiment: what to load, how to label, split, model, train, judge and store."""
 
     name: str = "experiment"
-    seed: int = Field(0, ge=0, description="Seed of every random draw (numpy, torch); >= 0.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of every random draw (numpy, torch).")
     data: DataSpec = Field(default_factory=DataSpec)
     features: FeatureSpec = Field(default_factory=FeatureSpec)
     labels: LabelSpec = Field(default_factory=LabelSpec)

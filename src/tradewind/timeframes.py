@@ -119,6 +119,8 @@ def check_timeframe(
         Naming both timeframes, ``where`` and the fix.
     """
     stated = candles_or_timeframe if isinstance(candles_or_timeframe, str) else declared
+    if stated is not None:
+        timeframe_seconds(stated)  # a ConfigError for a string that is no timeframe
     inferred = None
     if isinstance(candles_or_timeframe, pd.DataFrame) and len(candles_or_timeframe) > 1:
         inferred = infer_timeframe(pd.DatetimeIndex(candles_or_timeframe.index))

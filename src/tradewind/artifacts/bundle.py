@@ -160,8 +160,9 @@ class Bundle:
     ) -> str | None:
         """Refuse candles (by their spacing) or a timeframe that differ from training's.
 
-        Returns the bundle's timeframe (None for a bundle that does not record one, which
-        accepts anything). ``declared`` is a timeframe a caller stated for ``candles``.
+        ``declared`` is a timeframe a caller stated for ``candles``. Returns the timeframe
+        to compute with (annualisation, signal validity): the bundle's, else, for a bundle
+        that does not record one and so accepts anything, the declared or inferred one.
         """
         return check_timeframe(self.manifest.data.get("timeframe"), candles_or_timeframe,
                                where, declared=declared)
