@@ -46,6 +46,13 @@ def test_an_absurd_low_alone_is_caught_by_the_range() -> None:
     assert finding.first == frame.index[120] and finding.count == 1
 
 
+def test_a_close_a_hundred_times_off_in_a_quiet_market_is_absurd() -> None:
+    frame = load("synthetic:random_walk?bars=400&seed=4&vol=0.001").copy()
+    frame.iloc[300, :4] /= 100.0  # 1.0850 written as 0.010850
+    (finding,) = [f for f in validate(frame).errors if f.rule == "absurd_magnitude"]
+    assert finding.first == frame.index[300] and finding.count == 2  # the drop and the way back
+
+
 def test_a_real_crash_is_not_absurd() -> None:
     frame = _market()
     frame.iloc[200:, :4] *= 0.7  # a 30 % drop within one bar

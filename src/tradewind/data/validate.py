@@ -13,9 +13,11 @@ Hard rules (severity ``"error"``): ``empty``, ``missing_timestamp``, ``unsorted`
 return (close to close) or log range (high over low) lies more than
 ``MAGNITUDE_SCALES`` robust standard deviations (1.4826 × the median absolute deviation;
 in files where most bars do not move, of the moves there are) from the typical one *and*
-moves the price by more than a factor of 2 within one bar. A
-price of 1e300 among prices of 100, or a decimal point slipped by two places, is one; a
-crash of 30 % is not.
+moves the price by more than a factor of 2 within one bar. A price of 1e300 among
+prices of 100 is one, and so is a close 100 times off in a market that moves 0.1 % a bar
+(in one that moves 1 % a bar it is 460 robust standard deviations: not flagged); a crash
+of 30 % is not. The largest move in the real candles tried (crypto from 1 minute to
+1 week, FX, stocks) was 360 robust standard deviations.
 
 Soft rules (severity ``"warning"``): ``gaps``, ``zero_volume``, ``naive_timezone``,
 ``flat_bars``.
