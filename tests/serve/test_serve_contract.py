@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 
 from tradewind.artifacts.bundle import load_bundle
 from tradewind.data import load
-from tradewind.serve import ServerThread
+from tradewind.serve import ServerThread, ServeSettings
 
 
 def _payload(candles: pd.DataFrame, **extra: Any) -> dict[str, Any]:
@@ -88,3 +88,20 @@ def test_predict_refuses_a_feature_value_no_candle_can_give(
     unusual = windows.copy()
     unusual[1, 5, 3] = centre + 1e3 * scale
     assert client.post("/v1/predict", json={"features": unusual.tolist()}).status_code == 200
+
+
+def test_predict_refuses_a_side_feature_value_no_candle_can_give(
+    make_bundle: Callable[..., Path], serve_candles: pd.DataFrame, tmp_path: Path
+) -> None:
+    path = make_bundle(tmp_path / "side", side=True)
+    bundle = load_bundle(path)
+    feats = bundle.features(serve_candles)
+    window = feats.frame.to_numpy(dtype=np.float64)[-bundle.lookback:]
+    side = feats.side.to_numpy(dtype=np.float64)[-1].copy()
+    side[2] = -1e300
+    settings = ServeSettings(model=str(path), port=0, poll_seconds=0)
+    with ServerThread(settings) as running, httpx.Client(base_url=running.url, timeout=30) as http:
+        detail = _detail(http.post("/v1/predict", json={"features": window.tolist(),
+                                                       "side": side.tolist()}))
+    assert detail["loc"] == ["body", "side", 2]
+    assert f"feature {bundle.manifest.side_names[2]!r} = -1e+300" in detail["msg"]

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from tradewind.artifacts.bundle import Bundle
-from tradewind.dataset import Windows
+from tradewind.dataset import Normalizer, Windows
 from tradewind.exceptions import BundleError, ConfigError, SchemaMismatchError
 from tradewind.features import FeatureSpec, compute
 from tradewind.signals import (
@@ -84,26 +84,27 @@ def feature_windows(features: Any, bundle: Bundle, *, max_batch: int) -> tuple[n
     if windows.shape[2] != len(names):
         raise InputError(loc, f"{windows.shape[2]} features per row, the bundle expects "
                               f"{len(names)} in this order: {names}")
-    _refuse_far_outside(windows, bundle, loc, batched)
+    _refuse_far_outside(array, bundle.normalizer, names, loc)
     return windows, batched
 
 
 FAR_OUTSIDE_SCALES = 1e6  # |value - centre| / scale beyond this cannot be a real feature value
 
 
-def _refuse_far_outside(windows: np.ndarray, bundle: Bundle, loc: Loc, batched: bool) -> None:
-    """Refuse a value ``FAR_OUTSIDE_SCALES`` normaliser scales from its training centre."""
-    b, lookback, n_feat = windows.shape
-    hit = bundle.normalizer.far_outside(windows.reshape(b * lookback, n_feat), FAR_OUTSIDE_SCALES)
+def _refuse_far_outside(values: np.ndarray, norm: Normalizer, names: list[str], loc: Loc) -> None:
+    """Refuse a value ``FAR_OUTSIDE_SCALES`` normaliser scales from its training centre.
+
+    ``values`` [..., F] as the request nests them; the error's location follows that nesting.
+    """
+    hit = norm.far_outside(values.reshape(-1, values.shape[-1]), FAR_OUTSIDE_SCALES)
     if hit is None:
         return
-    (window, row), col = divmod(hit[0], lookback), hit[1]
-    norm = bundle.normalizer
-    name, value = bundle.manifest.feature_names[col], windows[window, row, col]
+    where = (*(int(i) for i in np.unravel_index(hit[0], values.shape[:-1])), hit[1])
+    col = hit[1]
     raise InputError(
-        (*loc, *((window,) if batched else ()), row, col),
-        f"feature {name!r} = {value:g} lies more than {FAR_OUTSIDE_SCALES:g} scales "
-        f"({norm.scale_[col]:g}) from its training centre ({norm.center_[col]:g}); no "
+        (*loc, *where),
+        f"feature {names[col]!r} = {values[where]:g} lies more than {FAR_OUTSIDE_SCALES:g} "
+        f"scales ({norm.scale_[col]:g}) from its training centre ({norm.center_[col]:g}); no "
         "candle gives such a value: send raw features computed with the bundle's feature spec",
     )
 
@@ -131,6 +132,8 @@ def side_rows(side: Any, bundle: Bundle, n_windows: int, batched: bool) -> np.nd
     if array.shape != want:
         raise InputError(loc, f"expected shape {list(want)} (side features {names}), "
                               f"got {list(array.shape)}")
+    if bundle.side_normalizer is not None:
+        _refuse_far_outside(array, bundle.side_normalizer, names, loc)
     return array.reshape(n_windows, len(names))
 
 
