@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -115,13 +115,13 @@ class Finding:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Finding:
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
         """Inverse of :meth:`to_dict` (how ``load`` keeps findings in ``df.attrs``)."""
         first = data.get("first")
         return cls(
             rule=str(data["rule"]),
             severity="error" if data["severity"] == "error" else "warning",
-            count=int(data["count"]),  # type: ignore[call-overload]
+            count=int(data["count"]),
             first=None if first is None else pd.Timestamp(str(first)),
             column=None if data.get("column") is None else str(data["column"]),
             message=str(data["message"]),
