@@ -3,7 +3,9 @@
 Every section is the config object of one stage (``data``, ``features``, ``labels``,
 ``split``, ``normalizer``, ``model``, ``training``, ``calibration``, ``gate``, ...).
 Unknown keys and wrong types are errors that name the key and the file, and every
-command accepts ``--set dotted.key=value`` overrides applied before validation.
+command accepts ``--set dotted.key=value`` overrides applied before validation. Loading
+is strict: an empty experiment file, a key given twice in one mapping and a boolean
+where a number is expected (pydantic would read ``true`` as 1) are refused by name.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from yaml.nodes import MappingNode
 
 from tradewind.backtest import BacktestConfig
 from tradewind.calibration import CalibrationSpec
@@ -157,7 +160,7 @@ class Experiment(_Strict):
     """One experiment: what to load, how to label, split, model, train, judge and store."""
 
     name: str = "experiment"
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of every random draw (numpy, torch).")
     data: DataSpec = Field(default_factory=DataSpec)
     features: FeatureSpec = Field(default_factory=FeatureSpec)
     labels: LabelSpec = Field(default_factory=LabelSpec)
@@ -209,7 +212,7 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
         if not sep or not key:
             raise ConfigError(f"--set {pair!r}: expected dotted.key=value")
         try:
-            out[key] = yaml.safe_load(raw) if raw.strip() else ""
+            out[key] = yaml.load(raw, Loader=UniqueKeyLoader) if raw.strip() else ""
         except yaml.YAMLError as err:
             raise ConfigError(f"--set {pair!r}: value is not valid YAML ({err})") from err
     return out
@@ -242,6 +245,9 @@ def _deep_copy(value: Any) -> Any:
     return value
 
 
+_NUMBER_ERRORS = ("greater_than", "less_than", "multiple_of", "int_", "float_", "finite_number")
+
+
 def format_validation_error(err: ValidationError, where: str) -> str:
     """One line per problem: ``file: key.path: message``."""
     lines = [f"{where}: invalid configuration ({err.error_count()} problem(s))"]
@@ -250,28 +256,118 @@ def format_validation_error(err: ValidationError, where: str) -> str:
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown key (check its spelling against the documented fields)"
+        elif isinstance(item.get("input"), bool) and item["type"].startswith(_NUMBER_ERRORS):
+            message = f"a boolean where a number is expected; write the number itself ({message})"
         lines.append(f"  {where}: {loc}: {message} (got {item.get('input')!r})")
     return "\n".join(lines)
 
 
 def validate_section(model: type[_M], raw: Mapping[str, Any], where: str) -> _M:
-    """Validate ``raw`` as ``model``; a ConfigError names each bad key and ``where``."""
+    """Validate ``raw`` as ``model``; a ConfigError names each bad key and ``where``.
+
+    YAML booleans are refused where a number is expected: pydantic would turn
+    ``lookback: true`` into 1 without a word.
+    """
     try:
-        return model.model_validate(dict(raw))
+        section = model.model_validate(dict(raw))
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, where)) from None
+    coerced = _bools_taken_as_numbers(dict(raw), section, "")
+    if coerced:
+        lines = [f"{where}: invalid configuration ({len(coerced)} problem(s))"]
+        lines += [
+            f"  {where}: {key}: a boolean where a number is expected; write the number itself "
+            f"(got {value!r})"
+            for key, value in coerced
+        ]
+        raise ConfigError("\n".join(lines))
+    return section
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping, with errors naming the file (and line, from the parser)."""
+def _bools_taken_as_numbers(raw: Any, value: Any, path: str) -> list[tuple[str, bool]]:
+    """Dotted keys whose raw value is a boolean that validation turned into a number."""
+    if isinstance(raw, bool):
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        return [(path or "(top level)", raw)] if numeric else []
+    found: list[tuple[str, bool]] = []
+    if isinstance(raw, Mapping):
+        for key, item in raw.items():
+            if isinstance(value, BaseModel) and key in type(value).model_fields:
+                child = getattr(value, str(key))
+            elif isinstance(value, Mapping) and key in value:
+                child = value[key]
+            else:
+                continue
+            found += _bools_taken_as_numbers(item, child, f"{path}.{key}" if path else str(key))
+    elif isinstance(raw, list) and isinstance(value, list | tuple) and len(raw) == len(value):
+        for i, (item, child) in enumerate(zip(raw, value, strict=True)):
+            found += _bools_taken_as_numbers(item, child, f"{path}[{i}]")
+    return found
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping names the same key twice (YAML itself would keep the last silently)."""
+
+    def __init__(self, key: object, first_line: int, second_line: int) -> None:
+        super().__init__(
+            f"key {key!r} appears twice in one mapping, at lines {first_line} and "
+            f"{second_line}; YAML would silently keep the second. Keep one of them"
+        )
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate keys, naming the key and both lines."""
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # '<<: *base' merges keys that the mapping may override
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise DuplicateKeyError(key, seen[key], line)
+            except TypeError:  # an unhashable key: the base constructor explains it
+                break
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_MINIMAL_EXPERIMENT = (
+    "a minimal experiment file names its data, e.g.\n"
+    "    name: my-experiment\n"
+    "    data:\n"
+    "      source: sample:eurusd-1h\n"
+    "(write '{}' to run every default on purpose)"
+)
+
+
+def read_yaml(path: str | Path, *, allow_empty: bool = True) -> dict[str, Any]:
+    """Read a YAML mapping, with errors naming the file (and line, from the parser).
+
+    Duplicate keys and bytes that are not UTF-8 are ConfigErrors; an empty document
+    (nothing but comments) reads as ``{}`` unless ``allow_empty`` is False.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start} "
+            "cannot be decoded). Fix: save the file as UTF-8"
+        ) from None
+    try:
+        raw = yaml.load(text, Loader=UniqueKeyLoader)
+    except DuplicateKeyError as err:
+        raise ConfigError(f"{path}: {err}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from err
     if raw is None:
+        if not allow_empty:
+            raise ConfigError(f"{path}: the file is empty; {_MINIMAL_EXPERIMENT}")
         return {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
@@ -287,7 +383,7 @@ def load_experiment(
     --------
     >>> exp = load_experiment("examples/quickstart.yaml", ["training.epochs=2"])  # doctest: +SKIP
     """
-    raw = read_yaml(path)
+    raw = read_yaml(path, allow_empty=False)
     if overrides is not None and not isinstance(overrides, Mapping):
         overrides = parse_overrides(overrides)
     raw = apply_overrides(raw, overrides or {})

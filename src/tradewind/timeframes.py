@@ -10,10 +10,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from tradewind.exceptions import ConfigError
+from tradewind.exceptions import ConfigError, SchemaMismatchError
 
 __all__ = [
     "bars_per_year",
+    "check_timeframe",
     "infer_timeframe",
     "timeframe_seconds",
     "timeframe_to_offset",
@@ -100,3 +101,40 @@ def trading_days_per_year(index: pd.DatetimeIndex) -> float | None:
         return None
     weekend = float(np.mean(np.asarray(index.day_of_week) >= 5))
     return WEEKDAYS_PER_YEAR if weekend < _WEEKEND_SHARE_CLOSED else None
+
+
+def check_timeframe(
+    expected: str | None,
+    candles_or_timeframe: pd.DataFrame | str | None,
+    where: str,
+    *,
+    declared: str | None = None,
+) -> str | None:
+    """Refuse a timeframe, or candles whose spacing, differs from ``expected``.
+
+    ``expected`` is what a model was trained on (None: unknown, anything goes). Candles
+    are judged by the most common spacing of their index (:func:`infer_timeframe`), not
+    by what a caller says they are; ``declared`` is checked as well. Returns the
+    timeframe to compute with: ``expected``, else the declared or inferred one.
+
+    Raises
+    ------
+    SchemaMismatchError
+        Naming both timeframes, ``where`` and the fix.
+    """
+    stated = candles_or_timeframe if isinstance(candles_or_timeframe, str) else declared
+    if stated is not None:
+        timeframe_seconds(stated)  # a ConfigError for a string that is no timeframe
+    inferred = None
+    if isinstance(candles_or_timeframe, pd.DataFrame) and len(candles_or_timeframe) > 1:
+        inferred = infer_timeframe(pd.DatetimeIndex(candles_or_timeframe.index))
+    if expected is not None:
+        want = timeframe_seconds(expected)
+        for got, what in ((inferred, "the candles are"), (stated, "the timeframe given is")):
+            if got is not None and timeframe_seconds(got) != want:
+                raise SchemaMismatchError(
+                    f"{where}: the model was trained on {expected} bars, but {what} {got}. "
+                    f"Fix: supply {expected} candles (resample finer ones with `tradewind "
+                    f"data resample --timeframe {expected}`), or use a model trained on {got} bars"
+                )
+    return expected or stated or inferred

@@ -179,3 +179,13 @@ def test_spec():
         NormalizerSpec.model_validate({"kind": "robust", "clipp": 3})
     with pytest.raises(ValidationError):
         NormalizerSpec(clip=-1.0)
+
+
+def test_far_outside_finds_the_first_value_beyond_the_given_scales(X):
+    norm = Normalizer(kind="robust").fit(X, NAMES)
+    assert norm.far_outside(X, 1e6) is None
+    rows = X[:4].copy()
+    rows[2, 1] = norm.center_[1] + 2e6 * norm.scale_[1]
+    rows[3, 0] = np.inf
+    assert norm.far_outside(rows, 1e6) == (2, 1)
+    assert norm.far_outside(rows[3:], 1e6) == (0, 0)  # non-finite counts as far outside

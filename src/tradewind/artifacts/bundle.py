@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from tradewind.calibration import calibrator_from_dict
@@ -39,6 +40,7 @@ from tradewind.features import Features, FeatureSpec, compute
 from tradewind.labels import LabelSpec
 from tradewind.models import build, parse_model_spec
 from tradewind.policy import TradePolicy
+from tradewind.timeframes import check_timeframe
 from tradewind.training import predict_logits
 
 __all__ = [
@@ -164,6 +166,19 @@ class Bundle:
                 f"input {what} do not match the bundle ({len(got)} given, {len(want)} "
                 f"expected): {detail}. Compute features with the bundle's own feature spec."
             )
+
+    def check_timeframe(
+        self, candles_or_timeframe: pd.DataFrame | str | None, where: str,
+        *, declared: str | None = None,
+    ) -> str | None:
+        """Refuse candles (by their spacing) or a timeframe that differ from training's.
+
+        ``declared`` is a timeframe a caller stated for ``candles``. Returns the timeframe
+        to compute with (annualisation, signal validity): the bundle's, else, for a bundle
+        that does not record one and so accepts anything, the declared or inferred one.
+        """
+        return check_timeframe(self.manifest.data.get("timeframe"), candles_or_timeframe,
+                               where, declared=declared)
 
     def features(self, candles: pd.DataFrame) -> Features:
         """Features of ``candles`` computed with the bundle's own feature spec."""
@@ -335,7 +350,13 @@ def load_bundle(path: str | Path) -> Bundle:
         side_dim=len(manifest.side_names),
         verbose=False,
     )
-    state = load_file(str(path / WEIGHTS))
+    try:
+        state = load_file(str(path / WEIGHTS))
+    except SafetensorError as err:
+        raise BundleError(
+            f"{path / WEIGHTS}: not a readable safetensors file ({err}); it was replaced or "
+            "truncated after its checksum was written: re-export the bundle"
+        ) from None
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:

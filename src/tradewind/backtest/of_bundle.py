@@ -17,9 +17,8 @@ from tradewind.backtest.engine import BacktestConfig, BacktestResult
 from tradewind.backtest.from_probabilities import backtest_probabilities
 from tradewind.backtest.stats import BacktestStats
 from tradewind.block_bootstrap import BlockBootstrap
-from tradewind.exceptions import DataError
+from tradewind.exceptions import ConfigError, DataError
 from tradewind.policy import TradePolicy
-from tradewind.timeframes import infer_timeframe
 
 __all__ = ["BundleBacktest", "backtest_bundle"]
 
@@ -37,8 +36,16 @@ class BundleBacktest:
     in_sample_bars: int
 
 
-def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
+def _utc(value: str | pd.Timestamp, what: str = "time") -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except ValueError as err:
+        raise ConfigError(
+            f"backtest: {what}={value!r} is not a date or time ({err}); use ISO 8601, "
+            "e.g. 2024-03-01 or 2024-03-01T12:00"
+        ) from None
+    if pd.isna(ts):
+        raise ConfigError(f"backtest: {what}={value!r} is not a date or time")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
@@ -70,12 +77,18 @@ def backtest_bundle(
     """
     policy = policy or bundle.policy
     trained_until = _training_end(bundle)
+    if allow_in_sample and start is None:
+        raise ConfigError(
+            "backtest: allow_in_sample (--allow-in-sample) needs a start (--from) inside the "
+            f"training period (which ends at {trained_until}); without one the backtest "
+            "starts after training, where there is nothing in-sample to allow"
+        )
     index = candles.index
     if start is not None:
-        first = _utc(start)
+        first = _utc(start, "start (--from)")
     else:
         first = index[0] if trained_until is None else trained_until + pd.Timedelta(1, "ns")
-    last = index[-1] if end is None else _utc(end)
+    last = index[-1] if end is None else _utc(end, "end (--to)")
     candles = candles.loc[:last]
     begin = int(index.searchsorted(first))
     if begin >= len(candles) - 1:
@@ -93,7 +106,7 @@ def backtest_bundle(
     proba_frame = bundle.predict_proba(candles)
     proba = np.full((len(candles), len(bundle.classes)), np.nan)
     proba[candles.index.get_indexer(proba_frame.index)] = proba_frame.to_numpy()
-    timeframe = str(bundle.manifest.data.get("timeframe") or infer_timeframe(candles.index))
+    timeframe = str(bundle.check_timeframe(candles, "backtest"))
     result, stats = backtest_probabilities(
         candles, proba, bundle.classes, policy, timeframe=timeframe, start=begin,
         config=config, seed=seed, bootstrap=bootstrap,

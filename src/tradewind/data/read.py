@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 import warnings
 from pathlib import Path
 from typing import TextIO
@@ -48,7 +49,9 @@ def read_candles(path: str | Path, *, tz: str = "UTC") -> pd.DataFrame:
     tz:
         Zone of timezone-*naive* timestamps in the file (default UTC). They are
         converted to UTC and ``df.attrs["naive_timezone"]`` is set, so that
-        ``validate`` reports the assumption as a warning. Unix numbers and strings
+        ``validate`` reports the assumption as a warning. A file that mixes naive
+        strings with strings carrying an offset is refused, naming the first row of
+        each kind (``tz`` cannot say which rows it was meant for). Unix numbers and strings
         with an offset are unambiguous and need no assumption. Strings that are not
         ISO 8601 go through pandas' format inference, which reads ``01/02/2024`` as
         2 January (month first): prefer ISO 8601.
@@ -258,7 +261,7 @@ def _parse_times(
         else:
             # Mostly unix numbers: the cells that are not numbers are the bad ones.
             mostly_numbers = len(values) > 0 and numbers.notna().mean() > 0.5
-            parsed = numbers if mostly_numbers else _from_text(values)
+            parsed = numbers if mostly_numbers else _from_text(values, source=source, csv=csv)
             _raise_unparsed(values, parsed, source=source, csv=csv)
     index = pd.DatetimeIndex(parsed)
     _raise_out_of_range(index, values, source=source, csv=csv)
@@ -276,13 +279,37 @@ def _parse_times(
     return index, naive
 
 
-def _from_text(values: pd.Series) -> pd.Series:
+_OFFSET = re.compile(r"(?:[zZ]|(?:UTC|GMT)?[+-]\d{2}(?::?\d{2})?)$")
+
+
+def _refuse_mixed_zones(values: pd.Series, *, source: str, csv: bool) -> None:
+    """Refuse text timestamps of which some carry a UTC offset and others do not.
+
+    Read together, the naive ones would silently be taken in ``tz`` and the others at
+    their offset; a file written that way has usually been appended from two sources.
+    """
+    text = values.astype(str).str.strip()
+    has_date = text.str.contains(r"\d{4}-\d{2}-\d{2}[T ]\d", regex=True)
+    aware = (text.str.contains(_OFFSET, regex=True) & has_date).to_numpy()
+    naive = (has_date.to_numpy()) & ~aware
+    if aware.any() and naive.any():
+        i, j = int(np.argmax(naive)), int(np.argmax(aware))
+        raise DataError(
+            f"{source}: timestamps mix local times without an offset ({int(naive.sum())} rows, "
+            f"first {values.iloc[i]!r} at {_row(i, csv)}) with times carrying a UTC offset "
+            f"({int(aware.sum())} rows, first {values.iloc[j]!r} at {_row(j, csv)}). Fix: "
+            "write every timestamp the same way, all in UTC or all with their offset"
+        )
+
+
+def _from_text(values: pd.Series, *, source: str, csv: bool) -> pd.Series:
     def attempt(fmt: str | None) -> pd.Series:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "could not infer format"
             try:
                 return pd.to_datetime(values, format=fmt, errors="coerce")
-            except ValueError:  # mixed UTC offsets: compare as instants
+            except ValueError:  # mixed UTC offsets (DST): compare as instants
+                _refuse_mixed_zones(values, source=source, csv=csv)
                 return pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
 
     parsed = attempt("ISO8601")

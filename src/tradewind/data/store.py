@@ -27,7 +27,7 @@ from tradewind.data.canonical import COLUMNS, check_canonical
 from tradewind.data.read import read_candles
 from tradewind.data.validate import validate
 from tradewind.exceptions import ConfigError, DataError
-from tradewind.timeframes import timeframe_seconds
+from tradewind.timeframes import infer_timeframe, timeframe_seconds
 
 __all__ = ["Store", "StoreEntry", "import_file", "symbol_dirname"]
 
@@ -192,11 +192,28 @@ def import_file(
     is True, which replaces the series with the file. Returns the stored file's path.
     """
     frame = read_candles(path, tz=tz)
+    _check_declared_timeframe(frame, timeframe, str(path))
     validate(frame, timeframe=timeframe).raise_for_errors(str(path))
     if replace:
         return store.write(frame, exchange, symbol, timeframe)
     store.append(frame, exchange, symbol, timeframe)
     return store.path(exchange, symbol, timeframe)
+
+
+def _check_declared_timeframe(frame: pd.DataFrame, timeframe: str, where: str) -> None:
+    """Refuse a declared timeframe that is not the most common spacing of the bars.
+
+    A 1-hour file declared as 1m would otherwise be stored as 1-minute bars with 59
+    missing bars after each one (gaps are only warnings).
+    """
+    index = pd.DatetimeIndex(frame.index)
+    spacing = infer_timeframe(index.sort_values())
+    if spacing is not None and timeframe_seconds(spacing) != timeframe_seconds(timeframe):
+        raise DataError(
+            f"{where}: declared timeframe {timeframe!r}, but the bars are {spacing} apart (the "
+            f"most common spacing of {len(index)} bars). Fix: declare --timeframe {spacing} "
+            "(`tradewind data resample` turns short bars into longer ones, never the reverse)"
+        )
 
 
 def _check_storable(df: pd.DataFrame, where: str) -> None:

@@ -36,7 +36,14 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tradewind.data.canonical import as_utc_index
 from tradewind.exceptions import ConfigError
@@ -45,6 +52,7 @@ from tradewind.timeframes import timeframe_seconds, timeframe_to_offset
 __all__ = ["SyntheticMarket", "SyntheticSpec", "parse_synthetic_source", "synthetic_market"]
 
 Kind = Literal["random_walk", "planted"]
+MAX_BARS = 10_000_000  # 19 years of 1-minute bars; the features of more do not fit in memory
 
 
 class SyntheticSpec(BaseModel):
@@ -53,8 +61,8 @@ class SyntheticSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Kind = "random_walk"
-    bars: int = Field(20000, ge=10, description="Number of bars.")
-    seed: int = Field(0, description="Seed of numpy's default_rng.")
+    bars: int = Field(20000, ge=10, description=f"Number of bars (at most {MAX_BARS:,}).")
+    seed: int = Field(0, ge=0, description="Seed of numpy's default_rng.")
     timeframe: str = Field("1h", description="Bar length; timestamps are bar open times.")
     start: str = Field("2020-01-01", description="Open time of the first bar (UTC).")
     price: float = Field(100.0, gt=0, description="Close before the first bar.")
@@ -67,6 +75,16 @@ class SyntheticSpec(BaseModel):
     regime: float = Field(1.0, gt=0, le=1, description="planted: share of bars with the edge on.")
     regime_bars: float = Field(8.0, ge=1, description="planted: mean length of an 'on' spell.")
     regime_volume: float = Field(4.0, ge=1, description="planted: volume multiple of 'on' bars.")
+
+    @field_validator("bars")
+    @classmethod
+    def _bounded(cls, bars: int) -> int:
+        if bars > MAX_BARS:
+            raise ValueError(
+                f"{bars:,} bars exceed the maximum of {MAX_BARS:,} (a market that large and "
+                "its features would not fit in memory); ask for fewer bars"
+            )
+        return bars
 
     @model_validator(mode="after")
     def _stationary(self) -> SyntheticSpec:

@@ -7,7 +7,17 @@ never sorts, de-duplicates or fills candles behind its user's back.
 Hard rules (severity ``"error"``): ``empty``, ``missing_timestamp``, ``unsorted``,
 ``duplicate_timestamps``, ``nan``, ``inf``, ``non_positive_price``,
 ``high_below_open_close``, ``low_above_open_close``, ``high_below_low``,
-``negative_volume``, ``mixed_timeframe``.
+``negative_volume``, ``absurd_magnitude``, ``mixed_timeframe``.
+
+``absurd_magnitude`` judges each bar against the file's own distribution: its log
+return (close to close) or log range (high over low) lies more than
+``MAGNITUDE_SCALES`` robust standard deviations (1.4826 × the median absolute deviation;
+in files where most bars do not move, of the moves there are) from the typical one *and*
+moves the price by more than a factor of 2 within one bar. A price of 1e300 among
+prices of 100 is one, and so is a close 100 times off in a market that moves 0.1 % a bar
+(in one that moves 1 % a bar it is 460 robust standard deviations: not flagged); a crash
+of 30 % is not. The largest move in the real candles tried (crypto from 1 minute to
+1 week, FX, stocks) was 360 robust standard deviations.
 
 Soft rules (severity ``"warning"``): ``gaps``, ``zero_volume``, ``naive_timezone``,
 ``flat_bars``.
@@ -15,9 +25,10 @@ Soft rules (severity ``"warning"``): ``gaps``, ``zero_volume``, ``naive_timezone
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -27,7 +38,14 @@ from tradewind.data.gaps import spacing_stats
 from tradewind.exceptions import DataError
 from tradewind.timeframes import infer_timeframe, timeframe_seconds
 
-__all__ = ["HARD_RULES", "SOFT_RULES", "Finding", "ValidationReport", "validate"]
+__all__ = [
+    "HARD_RULES",
+    "SOFT_RULES",
+    "Finding",
+    "ValidationReport",
+    "absurd_magnitude_rows",
+    "validate",
+]
 
 Severity = Literal["error", "warning"]
 
@@ -43,6 +61,10 @@ HARD_RULES: dict[str, str] = {
     "low_above_open_close": "low must be <= min(open, close): correct or drop the bar",
     "high_below_low": "high must be >= low: correct or drop the bar (columns swapped?)",
     "negative_volume": "volume must be >= 0: correct or drop the bar",
+    "absurd_magnitude": (
+        "correct or drop the bar: a price that far from its neighbours is a unit, decimal "
+        "or feed error, and would overflow the features"
+    ),
     "mixed_timeframe": (
         "keep one bar length per file (tradewind.data.resample), or declare the timeframe "
         "the data really has"
@@ -58,6 +80,9 @@ SOFT_RULES: dict[str, str] = {
     "flat_bars": "flat bars (high == low) are often filled bars without trades; check the source",
 }
 _UNITS = {"gaps": "missing bar(s)", "mixed_timeframe": "spacing(s)"}
+MAGNITUDE_SCALES = 1000.0  # robust standard deviations of the file's own log returns
+_MAGNITUDE_FLOOR = math.log(2.0)  # ... and more than a doubling or halving within one bar
+_MIN_RETURNS = 5  # below this there is no distribution to judge a bar against
 
 
 @dataclass(frozen=True)
@@ -88,6 +113,20 @@ class Finding:
             "message": self.message,
             "fix": self.fix,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """Inverse of :meth:`to_dict` (how ``load`` keeps findings in ``df.attrs``)."""
+        first = data.get("first")
+        return cls(
+            rule=str(data["rule"]),
+            severity="error" if data["severity"] == "error" else "warning",
+            count=int(data["count"]),
+            first=None if first is None else pd.Timestamp(str(first)),
+            column=None if data.get("column") is None else str(data["column"]),
+            message=str(data["message"]),
+            fix=str(data["fix"]),
+        )
 
     def describe(self) -> str:
         """One line: rule, count, first timestamp, column, message and fix."""
@@ -225,6 +264,14 @@ def validate(df: pd.DataFrame, *, timeframe: str | None = None) -> ValidationRep
     add("low_above_open_close", lo > np.minimum(o, cl), "low", "low above min(open, close)")
     add("high_below_low", h < lo, "high", "high below low")
     add("negative_volume", v < 0, "volume", "negative volume")
+    absurd = absurd_magnitude_rows(h, lo, cl)
+    if absurd.any():
+        i = int(np.argmax(absurd))
+        before = f" after {cl[i - 1]:g}" if i > 0 else ""
+        add("absurd_magnitude", absurd, "close",
+            f"bars far beyond the file's own distribution of returns and ranges (more than "
+            f"{MAGNITUDE_SCALES:g} robust standard deviations and a factor of 2); the first is "
+            f"row {i + 1}: close {cl[i]:g}{before}, high {h[i]:g}, low {lo[i]:g}")
     if tf is not None:
         _spacing_findings(found, index, tf, inferred, declared is not None, step)
     add("zero_volume", v == 0, "volume", "bars with zero volume")
@@ -241,6 +288,37 @@ def validate(df: pd.DataFrame, *, timeframe: str | None = None) -> ValidationRep
     order = {rule: i for i, rule in enumerate([*HARD_RULES, *SOFT_RULES])}
     found.sort(key=lambda f: (f.severity != "error", order[f.rule]))
     return ValidationReport(tuple(found), n, tf)
+
+
+def _robust_excess(values: np.ndarray) -> np.ndarray:
+    """|value − median| in robust standard deviations (NaN where a value is not finite)."""
+    finite = values[np.isfinite(values)]
+    out = np.full(values.shape, np.nan)
+    if len(finite) < _MIN_RETURNS:
+        return out
+    centre = float(np.median(finite))
+    deviation = np.abs(finite - centre)
+    scale = 1.4826 * float(np.median(deviation))
+    if scale == 0:  # mostly flat bars: the typical size of the moves that happened
+        moved = deviation[deviation > 0]
+        if len(moved) < _MIN_RETURNS:
+            return out
+        scale = 1.4826 * float(np.median(moved))
+    return np.abs(values - centre) / scale
+
+
+def absurd_magnitude_rows(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """Boolean mask [N] of the rows that break the ``absurd_magnitude`` rule (row order)."""
+    n = len(close)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_close = np.where((close > 0) & np.isfinite(close), np.log(close), np.nan)
+        returns = np.concatenate([[np.nan], np.diff(log_close)])
+        ranges = np.where((low > 0) & np.isfinite(high), np.log(high / low), np.nan)
+        absurd = np.zeros(n, dtype=bool)
+        for moves in (returns, ranges):
+            far = _robust_excess(moves) > MAGNITUDE_SCALES
+            absurd |= far & (np.abs(moves) > _MAGNITUDE_FLOOR)
+    return absurd
 
 
 def _spacing_findings(

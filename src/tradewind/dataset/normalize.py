@@ -189,6 +189,22 @@ class Normalizer:
             out[start : start + _CHUNK_ROWS] = scaled
         return out
 
+    def far_outside(self, X: np.ndarray, scales: float) -> tuple[int, int] | None:
+        """``(row, column)`` of the first value of ``X`` [N, F] more than ``scales`` fitted
+        scales from its column's centre (None when there is none).
+
+        Clipping hides such values from the model (a feature of 1e300 becomes +clip), so
+        callers that take raw features use this to refuse inputs that cannot be real.
+        """
+        self._check_fitted()
+        X = np.asarray(X, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            far = ~(np.abs(X - self.center_) <= scales * self.scale_)
+        if not far.any():
+            return None
+        row = int(np.argmax(far.any(axis=1)))
+        return row, int(np.argmax(far[row]))
+
     def fit_transform(self, X: np.ndarray, feature_names: Sequence[str]) -> np.ndarray:
         return self.fit(X, feature_names).transform(X)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tradewind.data.validate import absurd_magnitude_rows
 from tradewind.exceptions import ConfigError, DataError
 from tradewind.features.bars import Bars
 from tradewind.features.indicators import compute_indicator, indicator_warmup
@@ -168,28 +169,48 @@ def _higher_columns(
 
 
 def _assemble(
-    names: list[str], columns: list[np.ndarray], index: pd.DatetimeIndex, warm: int
+    names: list[str], columns: list[np.ndarray], index: pd.DatetimeIndex, warm: int,
+    arrays: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     matrix = np.empty((len(index) - warm, len(columns)), dtype=np.float64, order="F")
     for j, column in enumerate(columns):
         matrix[:, j] = column[warm:]
-    if not np.isfinite(matrix.sum(axis=0)).all():  # cheap; exact scan only on failure
-        _raise_first_non_finite(names, matrix, index, warm)
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.isfinite(matrix.sum(axis=0)).all()  # cheap; exact scan only on failure
+    if not finite:
+        _raise_first_non_finite(names, matrix, index, warm, arrays)
     return pd.DataFrame(matrix, index=index[warm:], columns=names, copy=False)
 
 
 def _raise_first_non_finite(
-    names: list[str], matrix: np.ndarray, index: pd.DatetimeIndex, warm: int
+    names: list[str], matrix: np.ndarray, index: pd.DatetimeIndex, warm: int,
+    arrays: dict[str, np.ndarray],
 ) -> None:
     bad = ~np.isfinite(matrix)
-    if bad.any():
-        row = int(np.argmax(bad.any(axis=1)))
-        col = int(np.argmax(bad[row]))
-        raise DataError(
-            f"feature {names[col]!r} is {matrix[row, col]!r} at {index[warm + row]} (row "
-            f"{warm + row}) after the warm-up; check the candles around that bar (flat or "
-            "repeated prices, gaps) or report it as a tradewind bug"
+    if not bad.any():
+        return
+    row = int(np.argmax(bad.any(axis=1)))
+    col = int(np.argmax(bad[row]))
+    upto = warm + row + 1
+    absurd = absurd_magnitude_rows(arrays["high"][:upto], arrays["low"][:upto],
+                                   arrays["close"][:upto])
+    if absurd.any():
+        at = int(np.argmax(absurd))
+        cause = (
+            f"the candles hold a price far beyond their own distribution at {index[at]} (row "
+            f"{at}: high {arrays['high'][at]:g}, close {arrays['close'][at]:g}), too large to "
+            "compute features with. Fix: correct or drop that bar (`tradewind data validate` "
+            "lists every such bar under absurd_magnitude)"
         )
+    else:
+        cause = (
+            "the feature's formula has no finite value there. Fix: check the candles around "
+            "that bar (flat or repeated prices, a gap) and correct or drop them"
+        )
+    raise DataError(
+        f"feature {names[col]!r} is {float(matrix[row, col])} at {index[warm + row]} (row "
+        f"{warm + row}) after the warm-up: {cause}"
+    )
 
 
 def compute(candles: pd.DataFrame, spec: FeatureSpec, *, timeframe: str | None = None) -> Features:
@@ -210,8 +231,15 @@ def compute(candles: pd.DataFrame, spec: FeatureSpec, *, timeframe: str | None =
     -------
     Features
         Finite float64 features from row ``warmup_rows`` on; DataError names the
-        feature and timestamp of any non-finite value.
+        feature and timestamp of any non-finite value (and the bar when the candles
+        hold absurd magnitudes). numpy's floating-point warnings are silenced here:
+        every non-finite value past the warm-up is refused by name instead.
     """
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        return _compute(candles, spec, timeframe)
+
+
+def _compute(candles: pd.DataFrame, spec: FeatureSpec, timeframe: str | None) -> Features:
     index, arrays = _validated(candles)
     bars = Bars(*(arrays[c] for c in _COLUMNS), spec.params)
     names: list[str] = []
@@ -243,6 +271,6 @@ def compute(candles: pd.DataFrame, spec: FeatureSpec, *, timeframe: str | None =
             f"bars as warm-up, so at least {warm + 1} are needed; supply more history or "
             "shorten the periods in features.params"
         )
-    frame = _assemble(names, columns, index, warm)
-    side = _assemble(side_names, side_columns, index, warm) if side_names else None
+    frame = _assemble(names, columns, index, warm, arrays)
+    side = _assemble(side_names, side_columns, index, warm, arrays) if side_names else None
     return Features(frame=frame, side=side, warmup_rows=warm, names=names, side_names=side_names)

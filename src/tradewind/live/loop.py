@@ -134,6 +134,7 @@ def run_live(
     predictor, resolved_version = resolve_model(bundle_or_ref)
     verdict = admit(bundle_verdict(predictor, override_reason=override_reason),
                     allow_refused=allow_refused, what="live")
+    predictor.check_timeframe(timeframe, "live")
     version = model_version or resolved_version
     if timeframe_seconds(source.timeframe) != timeframe_seconds(timeframe):
         raise ConfigError(

@@ -14,6 +14,7 @@ import numpy as np
 from tradewind.artifacts import Registry
 from tradewind.calibration import CalibrationOutcome, reliability_curve, softmax
 from tradewind.config import Experiment
+from tradewind.data.validate import Finding as DataFinding
 from tradewind.evaluation import (
     BootstrapResult,
     ClassificationMetrics,
@@ -48,7 +49,13 @@ if TYPE_CHECKING:
     from tradewind.pipeline.folds import FoldResult
     from tradewind.pipeline.prepare import Prepared
 
-__all__ = ["build_report", "importance_section", "log_to_registry", "share_windows"]
+__all__ = [
+    "build_report",
+    "data_findings",
+    "importance_section",
+    "log_to_registry",
+    "share_windows",
+]
 
 _N_SHARE_POINTS = 60
 
@@ -219,6 +226,12 @@ def share_windows(
     return out
 
 
+def data_findings(validation: list[dict[str, Any]]) -> list[Finding]:
+    """The findings ``data.load`` recorded for the run's candles, as report findings."""
+    found = [DataFinding.from_dict(item) for item in validation]
+    return [Finding(level=f.severity, code=f.rule, message=f.describe()) for f in found]
+
+
 def build_report(
     exp: Experiment,
     prep: Prepared,
@@ -247,6 +260,7 @@ def build_report(
             first=candles.index[0].to_pydatetime(),
             last=candles.index[-1].to_pydatetime(),
             fingerprint=prep.fingerprint,
+            findings=data_findings(candles.attrs.get("validation", [])),
         ),
         oos=_oos_section(metrics, boot),
         baselines=_baseline_sections(baseline_metrics, boot),

@@ -131,7 +131,10 @@ class DataSummary(Section):
     first: UTCTime = Field(description="Open time of the first candle (UTC).")
     last: UTCTime = Field(description="Open time of the last candle (UTC).")
     fingerprint: str = Field(description="Hash of the candles, also stored in the bundle.")
-    findings: list[Finding] = Field(default_factory=list, description="Data validation findings.")
+    findings: list[Finding] = Field(
+        default_factory=list,
+        description="What `data validate` found in the source (gaps, flat bars, zero volume, ...).",
+    )
 
 
 class ClassMetrics(Section):

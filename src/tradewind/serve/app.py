@@ -33,6 +33,7 @@ from tradewind.serve.inference import (
     feature_windows,
     latest_signal,
     predict_windows,
+    request_timeframe,
     side_rows,
 )
 from tradewind.serve.metrics import ServeMetrics
@@ -193,6 +194,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         loaded = holder.current()
         bundle = loaded.bundle
         body = read_body(SignalRequest, raw)
+        request_timeframe(bundle, body.timeframe)
         stamps, values, columnar = candle_arrays(body.candles)
         n = len(stamps)
         if n > settings.max_candles:
@@ -226,6 +228,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         loaded = holder.current()
         bundle = loaded.bundle
         body = read_body(PredictRequest, raw)
+        request_timeframe(bundle, body.timeframe)
         windows, batched = feature_windows(body.features, bundle, max_batch=settings.max_batch)
         side = side_rows(body.side, bundle, windows.shape[0], batched)
         try:

@@ -13,6 +13,8 @@ import pandas as pd
 
 from tradewind.artifacts.bundle import Bundle
 from tradewind.artifacts.verdict import bundle_verdict
+from tradewind.dataset import Normalizer
+from tradewind.exceptions import ConfigError, SchemaMismatchError
 from tradewind.features import FeatureSpec
 from tradewind.policy import TradePolicy
 from tradewind.signals import (
@@ -22,7 +24,14 @@ from tradewind.signals import (
     signals_from_proba,
 )
 
-__all__ = ["InputError", "feature_windows", "latest_signal", "predict_windows", "side_rows"]
+__all__ = [
+    "InputError",
+    "feature_windows",
+    "latest_signal",
+    "predict_windows",
+    "request_timeframe",
+    "side_rows",
+]
 
 Loc = tuple[str | int, ...]
 
@@ -73,7 +82,37 @@ def feature_windows(features: Any, bundle: Bundle, *, max_batch: int) -> tuple[n
     if windows.shape[2] != len(names):
         raise InputError(loc, f"{windows.shape[2]} features per row, the bundle expects "
                               f"{len(names)} in this order: {names}")
+    _refuse_far_outside(array, bundle.normalizer, names, loc)
     return windows, batched
+
+
+FAR_OUTSIDE_SCALES = 1e6  # |value - centre| / scale beyond this cannot be a real feature value
+
+
+def _refuse_far_outside(values: np.ndarray, norm: Normalizer, names: list[str], loc: Loc) -> None:
+    """Refuse a value ``FAR_OUTSIDE_SCALES`` normaliser scales from its training centre.
+
+    ``values`` [..., F] as the request nests them; the error's location follows that nesting.
+    """
+    hit = norm.far_outside(values.reshape(-1, values.shape[-1]), FAR_OUTSIDE_SCALES)
+    if hit is None:
+        return
+    where = (*(int(i) for i in np.unravel_index(hit[0], values.shape[:-1])), hit[1])
+    col = hit[1]
+    raise InputError(
+        (*loc, *where),
+        f"feature {names[col]!r} = {values[where]:g} lies more than {FAR_OUTSIDE_SCALES:g} "
+        f"scales ({norm.scale_[col]:g}) from its training centre ({norm.center_[col]:g}); no "
+        "candle gives such a value: send raw features computed with the bundle's feature spec",
+    )
+
+
+def request_timeframe(bundle: Bundle, timeframe: str | None) -> None:
+    """Refuse a request whose declared ``timeframe`` is not the bundle's (422 at body.timeframe)."""
+    try:
+        bundle.check_timeframe(timeframe, "the request")
+    except (ConfigError, SchemaMismatchError) as err:
+        raise InputError(("body", "timeframe"), str(err)) from None
 
 
 def side_rows(side: Any, bundle: Bundle, n_windows: int, batched: bool) -> np.ndarray | None:
@@ -91,6 +130,8 @@ def side_rows(side: Any, bundle: Bundle, n_windows: int, batched: bool) -> np.nd
     if array.shape != want:
         raise InputError(loc, f"expected shape {list(want)} (side features {names}), "
                               f"got {list(array.shape)}")
+    if bundle.side_normalizer is not None:
+        _refuse_far_outside(array, bundle.side_normalizer, names, loc)
     return array.reshape(n_windows, len(names))
 
 
@@ -119,6 +160,7 @@ def latest_signal(
     ``signal_from_bundle`` is tested.
     """
     check_candles(candles, f"signals for {symbol}")
+    bundle.check_timeframe(candles, f"signals for {symbol}", declared=timeframe)
     proba = bundle.predict_proba(candles, last_only=True, feature_spec=feature_spec)
     return signals_from_proba(
         proba, candles, policy, symbol=symbol,

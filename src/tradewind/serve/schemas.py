@@ -117,6 +117,10 @@ class PredictRequest(BaseModel):
     side: list[Any] | None = Field(
         None, description="Side features ([S] or [B][S]); only for bundles trained with them."
     )
+    timeframe: str | None = Field(
+        None, examples=["1h"],
+        description="Bar length of the windows' candles; refused unless it is the model's.",
+    )
 
 
 class PredictOut(BaseModel):

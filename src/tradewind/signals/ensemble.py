@@ -93,6 +93,15 @@ class Ensemble:
         """Passed only when every member's gate passed."""
         return combined_verdict([bundle_verdict(b) for b in self.bundles])
 
+    def check_timeframe(
+        self, candles_or_timeframe: pd.DataFrame | str | None, where: str,
+        *, declared: str | None = None,
+    ) -> str | None:
+        """:meth:`Bundle.check_timeframe` for every member; the members' timeframe."""
+        found = [b.check_timeframe(candles_or_timeframe, where, declared=declared)
+                 for b in self.bundles]
+        return found[0]
+
     def member_probas(self, candles: pd.DataFrame, *, last_only: bool = False) -> list[pd.DataFrame]:
         """Each member's calibrated probabilities on the bars all members predict."""
         frames = [predict_frame(b, candles, last_only=last_only) for b in self.bundles]
@@ -125,6 +134,7 @@ class Ensemble:
         timeframe: str | None, model_version: str | None, last_only: bool,
     ) -> list[Signal]:
         check_candles(candles, f"ensemble signals for {symbol}")
+        self.check_timeframe(candles, f"ensemble signals for {symbol}", declared=timeframe)
         frames = self.member_probas(candles, last_only=last_only)
         mixed = self._mix(frames)
         if mixed.empty:

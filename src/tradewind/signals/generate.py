@@ -212,6 +212,7 @@ def _bundle_signals(
     timeframe: str | None, model_version: str | None, last_only: bool,
 ) -> list[Signal]:
     check_candles(candles, f"signals for {symbol}")
+    bundle.check_timeframe(candles, f"signals for {symbol}", declared=timeframe)
     proba = predict_frame(bundle, candles, last_only=last_only)
     return signals_from_proba(
         proba, candles, policy or bundle.policy, symbol=symbol,

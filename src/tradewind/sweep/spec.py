@@ -89,7 +89,7 @@ class SearchSpec(_Strict):
 
     method: Literal["grid", "tpe"] = "grid"
     n_trials: int | None = Field(None, ge=1, description="tpe: trials to finish in total.")
-    seed: int = Field(0, description="Seed of the TPE sampler.")
+    seed: int = Field(0, ge=0, description="Seed of the TPE sampler.")
     startup_trials: int = Field(10, ge=1, description="tpe: random trials before TPE models.")
 
 
@@ -245,7 +245,7 @@ def load_sweep(
             "paths are relative to the sweep file)"
         )
     fixed = {**spec.overrides, **dict(overrides or {})}
-    base = apply_overrides(read_yaml(experiment_path), fixed)
+    base = apply_overrides(read_yaml(experiment_path, allow_empty=False), fixed)
     sweep = SweepFile(spec=spec, path=path, experiment_path=experiment_path, base=base)
     sweep.base_experiment()
     return sweep

@@ -233,7 +233,7 @@ class TrainSpec(_Strict):
     smote: SmoteSpec = Field(default_factory=SmoteSpec)
     distillation: DistillSpec | None = None
     tta: list[Literal["identity", "zscore", "smooth"]] = Field(default_factory=list)
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     amp: bool = Field(True, description="bf16 autocast on CUDA (ignored on the CPU).")
     compile: bool = Field(False, description="torch.compile the model for training.")
