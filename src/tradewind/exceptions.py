@@ -14,6 +14,8 @@ __all__ = [
     "GateRefused",
     "LeakageError",
     "NotFittedError",
+    "OutputDirError",
+    "RegistryError",
     "SchemaMismatchError",
     "TradewindError",
 ]
@@ -71,3 +73,12 @@ class GateRefused(TradewindError):
     """The promotion gate refused a model: read the failing checks, or override with a reason."""
 
     exit_code = 9
+
+
+class RegistryError(BundleError):
+    """The model registry's store is unusable: follow the message (upgrade or move it aside)."""
+
+
+class OutputDirError(ConfigError):
+    """A run's output folder holds files it may not replace: move them, choose another
+    folder, or pass ``--overwrite`` for a previous run."""
