@@ -13,6 +13,7 @@ __all__ = [
     "FetchError",
     "GateRefused",
     "LeakageError",
+    "LiveLogError",
     "NotFittedError",
     "OutputDirError",
     "RegistryError",
@@ -82,3 +83,7 @@ class RegistryError(BundleError):
 class OutputDirError(ConfigError):
     """A run's output folder holds files it may not replace: move them, choose another
     folder, or pass ``--overwrite`` for a previous run."""
+
+
+class LiveLogError(ConfigError):
+    """The live signal log belongs to another model: start a new segment or use another log."""

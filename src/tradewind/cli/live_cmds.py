@@ -36,6 +36,8 @@ def live(
     registry_root: Annotated[Path, typer.Option(help="Embedded registry folder.")] = Path("runs"),
     quiet: Annotated[bool, typer.Option(help="Do not print signals (they are still logged).")]
     = False,
+    new_segment: Annotated[bool, typer.Option(
+        help="Continue a log written by another bundle, recorded as a new segment.")] = False,
     set_: SetOption = None,
 ) -> None:
     """Run the live loop: closed bars only, one logged signal per bar, resumable."""
@@ -55,5 +57,6 @@ def live(
     with SignalLog(log) as signal_log:
         result = run_live(predictor, source=source, log=signal_log, spec=spec, symbol=symbol,
                           timeframe=timeframe, max_bars=max_bars, history=history,
-                          model_version=version, show=not quiet, console=console)
+                          model_version=version, show=not quiet, console=console,
+                          new_segment=new_segment)
     console.print(f"{len(result.logged)} new signal(s) logged to {log}")

@@ -18,6 +18,7 @@ import pandas as pd
 from rich.console import Console
 
 from tradewind.artifacts.bundle import Bundle, load_bundle
+from tradewind.artifacts.digest import predictor_digest
 from tradewind.exceptions import ConfigError
 from tradewind.live.log import SignalLog
 from tradewind.live.sources import CandleSource
@@ -97,6 +98,7 @@ def run_live(
     model_version: str | None = None,
     show: bool = True,
     console: Console | None = None,
+    new_segment: bool = False,
 ) -> LiveResult:
     """Emit, log and print a signal at every bar close until the source ends or ``max_bars``.
 
@@ -119,6 +121,9 @@ def run_live(
         matches the live signals when it sees the same history.
     show:
         Print each new signal on the console (rich).
+    new_segment:
+        Continue a log written by another model (see :meth:`SignalLog.begin`, which
+        refuses that otherwise).
     """
     predictor, resolved_version = resolve_model(bundle_or_ref)
     version = model_version or resolved_version
@@ -139,6 +144,7 @@ def run_live(
         raise ConfigError(f"live: history={window} is below the {need} candles a prediction needs")
     out = console or Console()
     step = pd.Timedelta(seconds=timeframe_seconds(timeframe))
+    log.begin(symbol, timeframe, predictor_digest(predictor), new_segment=new_segment)
     last = log.last_timestamp(symbol, timeframe)
     result = LiveResult(resumed_after=last)
     if show and last is not None:
