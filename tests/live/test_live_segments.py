@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import tradewind.artifacts
 from tradewind.artifacts.bundle import Bundle, load_bundle, save_bundle
 from tradewind.artifacts.digest import bundle_digest, predictor_digest
 from tradewind.exceptions import LiveLogError
@@ -29,7 +32,7 @@ CREATE TABLE signals (
 """
 
 
-def _live(model: Bundle, candles: pd.DataFrame, path: Path, **kwargs: object):
+def _live(model: Bundle | str, candles: pd.DataFrame, path: Path, **kwargs: object):
     with SignalLog(path) as log:
         return run_live(model, source=ReplaySource(candles), log=log, spec=SPEC, symbol="X",
                         timeframe="1h", show=False, **kwargs)
@@ -110,3 +113,28 @@ def test_live_command_refuses_another_bundle_with_its_exit_code(
     assert "--new-segment" in refused.stderr and "Traceback" not in refused.stderr
     assert live(second, "--new-segment").returncode == 0
     assert len(set(_row_bundles(log))) == 2
+
+
+def test_a_registry_reference_leaves_no_bundle_copy_behind(
+    bundle: Bundle, candles: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = save_bundle(tmp_path / "stored", bundle.model, bundle.manifest)
+
+    class FakeRegistry:
+        def __init__(self, tracking_uri: str | None = None, *, root: Path = Path("runs")) -> None:
+            self.root = root
+
+        def download_bundle(self, version_or_alias: str, dst: Path) -> Path:
+            shutil.copytree(saved, dst)
+            return dst
+
+        def list_versions(self) -> list:
+            return []
+
+    monkeypatch.setattr(tradewind.artifacts, "Registry", FakeRegistry)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    result = _live("champion", candles, tmp_path / "log.sqlite", max_bars=2)
+    assert len(result.logged) == 2
+    assert list(temp.iterdir()) == []

@@ -10,6 +10,7 @@ signal is computed from the ``history`` closed bars ending at it, exactly what
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,8 @@ def resolve_model(
 
     A string that is not an existing directory is a registry version, alias
     (``"champion"``) or run id, downloaded with ``Registry.download_bundle`` into
-    ``download_dir`` (default: a new temporary directory).
+    ``download_dir``; without one, into a temporary folder removed as soon as the bundle is
+    loaded (the model lives in memory), so no start leaves a bundle copy behind.
     """
     if isinstance(ref, Bundle | Ensemble):
         return ref, None
@@ -59,15 +61,21 @@ def resolve_model(
     from tradewind.artifacts import Registry
 
     registry = Registry(tracking_uri, root=Path(registry_root))
-    dst = Path(download_dir) if download_dir is not None else (
-        Path(tempfile.mkdtemp(prefix="tradewind-live-")) / "bundle")
-    registry.download_bundle(str(ref), dst)
+    if download_dir is not None:
+        loaded = load_bundle(registry.download_bundle(str(ref), Path(download_dir)))
+    else:
+        staging = Path(tempfile.mkdtemp(prefix="tradewind-live-"))
+        try:
+            loaded = load_bundle(registry.download_bundle(str(ref), staging / "bundle"))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        loaded.path = None
     version = str(ref)
     for row in registry.list_versions():
         if str(ref) in row.aliases or str(ref) in (str(row.version), row.run_id):
             version = str(row.version)
             break
-    return load_bundle(dst), version
+    return loaded, version
 
 
 def format_signal(signal: Signal) -> str:
