@@ -18,6 +18,7 @@ __all__ = [
     "OutputDirError",
     "RegistryError",
     "SchemaMismatchError",
+    "SignatureError",
     "TradewindError",
 ]
 
@@ -87,3 +88,10 @@ class OutputDirError(ConfigError):
 
 class LiveLogError(ConfigError):
     """The live signal log belongs to another model: start a new segment or use another log."""
+
+
+class SignatureError(BundleError):
+    """A bundle lacks the required signature, or was altered after signing: do not use it;
+    sign it again from a trusted copy."""
+
+    exit_code = 10

@@ -36,6 +36,8 @@ def live(
     registry_root: Annotated[Path, typer.Option(help="Embedded registry folder.")] = Path("runs"),
     quiet: Annotated[bool, typer.Option(help="Do not print signals (they are still logged).")]
     = False,
+    require_signed: Annotated[Path | None, typer.Option(
+        help="Ed25519 public key: refuse a bundle not signed by it (tradewind sign).")] = None,
     new_segment: Annotated[bool, typer.Option(
         help="Continue a log written by another bundle, recorded as a new segment.")] = False,
     set_: SetOption = None,
@@ -47,7 +49,8 @@ def live(
     spec = signal_spec_from_pairs(set_)
     if replay is None and exchange is None:
         raise ConfigError("live: give --exchange ID for live bars or --replay FILE to replay a file")
-    predictor, version = resolve_model(model, tracking_uri=tracking_uri, registry_root=registry_root)
+    predictor, version = resolve_model(model, tracking_uri=tracking_uri, registry_root=registry_root,
+                                       public_key=require_signed)
     if replay is not None:
         source = ReplaySource(replay, speed, timeframe=timeframe)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,12 +13,14 @@ __all__ = ["build_settings", "serve"]
 
 
 def build_settings(model: str, host: str, port: int, poll_seconds: float,
-                   pairs: list[str] | None):
+                   pairs: list[str] | None, require_signed: Path | None = None):
     """ServeSettings from the command's options plus ``--set`` overrides (which win)."""
     from tradewind.config import apply_overrides, parse_overrides, validate_section
     from tradewind.serve import ServeSettings
 
     raw = {"model": model, "host": host, "port": port, "poll_seconds": poll_seconds}
+    if require_signed is not None:
+        raw["require_signed"] = str(require_signed)
     return validate_section(ServeSettings, apply_overrides(raw, parse_overrides(pairs or [])),
                             "tradewind serve")
 
@@ -31,6 +34,8 @@ def serve(
     poll_seconds: Annotated[
         float, typer.Option(help="Seconds between checks whether the alias moved (0: never).")
     ] = 30.0,
+    require_signed: Annotated[Path | None, typer.Option(
+        help="Ed25519 public key: refuse bundles not signed by it (tradewind sign).")] = None,
     set_: SetOption = None,
 ) -> None:
     """Serve /v1/signal, /v1/predict, /v1/models, /healthz and /metrics with uvicorn.
@@ -40,7 +45,7 @@ def serve(
     """
     from tradewind.serve import serve as run_server
 
-    settings = build_settings(model, host, port, poll_seconds, set_)
+    settings = build_settings(model, host, port, poll_seconds, set_, require_signed)
     console.print(f"serving {settings.model} on http://{settings.host}:{settings.port} "
                   f"(docs at /docs, metrics at /metrics)")
     run_server(settings)

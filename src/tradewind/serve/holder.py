@@ -90,7 +90,7 @@ class ModelHolder:
         return version if version is not None else ref  # run id: download_bundle resolves it
 
     def _from_path(self, path: Path) -> LoadedModel:
-        bundle = load_bundle(path)
+        bundle = load_bundle(path, public_key=self.settings.require_signed)
         return LoadedModel(bundle=bundle, source=str(path.resolve()), version=None,
                            fingerprint=bundle_fingerprint(bundle))
 
@@ -103,7 +103,8 @@ class ModelHolder:
         if self.settings.cache_dir is None:
             staging = Path(tempfile.mkdtemp(prefix="tradewind-serve-"))
             try:
-                bundle = load_bundle(self.registry.download_bundle(version, staging / name))
+                bundle = load_bundle(self.registry.download_bundle(version, staging / name),
+                                     public_key=self.settings.require_signed)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             bundle.path = None
@@ -112,7 +113,7 @@ class ModelHolder:
             dst = Path(self.settings.cache_dir) / name
             try:
                 self.registry.download_bundle(version, dst)
-                bundle = load_bundle(dst)
+                bundle = load_bundle(dst, public_key=self.settings.require_signed)
             except BaseException:
                 shutil.rmtree(dst, ignore_errors=True)
                 raise
