@@ -147,6 +147,9 @@ def test_an_empty_store_of_an_unfinished_migration_is_set_aside_and_rebuilt(
     assert len(aside) == 1 and "451aebb31d03" in caplog.text and aside[0].name in caplog.text
     assert not (root / ".mlflow.db.init-deadbeef").exists()
     assert reg.client.get_experiment("0") is not None  # a complete store, default experiment too
+    (root / "mlflow.db.lock").unlink()
+    assert Registry(root=root, model_name="m2").list_versions() == []
+    assert not (root / "mlflow.db.lock").exists()  # a complete store is opened without the lock
 
 
 @pytest.mark.slow

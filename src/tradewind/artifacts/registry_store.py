@@ -118,7 +118,8 @@ def ensure_sqlite_store(db: Path, artifact_root: str) -> None:
     """Make sure ``db`` is a complete MLflow store of this MLflow's schema.
 
     Safe to call from many processes at once: the first builds the store while the
-    others wait on ``<db>.lock``; later calls only read the schema revision.
+    others wait on ``<db>.lock``; once it exists, calls only read its schema revision
+    (no lock, so a read-only store folder can be served).
 
     Raises
     ------
@@ -127,6 +128,10 @@ def ensure_sqlite_store(db: Path, artifact_root: str) -> None:
         it is not a SQLite database.
     """
     db = Path(db).resolve()
+    if db.exists():  # the usual case, no lock needed: a complete store is never changed here
+        with contextlib.suppress(RegistryError):  # e.g. set aside meanwhile: decide under the lock
+            if _inspect(db)[0] == _head_revision():
+                return
     db.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(db.with_name(db.name + ".lock")), timeout=_LOCK_TIMEOUT_S):
         _remove_stale_builds(db)
