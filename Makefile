@@ -27,7 +27,7 @@ $(NODE_STAMP): clients/node/package-lock.json
 setup: $(STAMP) $(NODE_STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/tradewind run examples/quickstart.yaml --out out/quickstart
+	$(VENV)/bin/tradewind run examples/quickstart.yaml --out out/quickstart --overwrite
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
@@ -43,7 +43,7 @@ bench: $(STAMP)
 # The seed presets at full settings on ../shared/data (long: about three hours on 2 CPU cores).
 presets: $(STAMP)
 	for p in presets/*.yaml; do \
-		$(VENV)/bin/tradewind run $$p --out out/presets/$$(basename $$p .yaml) || exit 1; \
+		$(VENV)/bin/tradewind run $$p --out out/presets/$$(basename $$p .yaml) --overwrite || exit 1; \
 	done
 
 clean:

@@ -17,8 +17,12 @@ __all__ = [
     "FetchError",
     "GateRefused",
     "LeakageError",
+    "LiveLogError",
     "NotFittedError",
+    "OutputDirError",
+    "RegistryError",
     "SchemaMismatchError",
+    "SignatureError",
     "TradewindError",
 ]
 
@@ -77,6 +81,26 @@ class GateRefused(TradewindError):
     exit_code = 9
 
 
+class RegistryError(BundleError):
+    """The model registry's store is unusable: follow the message (upgrade or move it aside)."""
+
+
+class OutputDirError(ConfigError):
+    """A run's output folder holds files it may not replace: move them, choose another
+    folder, or pass ``--overwrite`` for a previous run."""
+
+
+class LiveLogError(ConfigError):
+    """The live signal log belongs to another model: start a new segment or use another log."""
+
+
+class SignatureError(BundleError):
+    """A bundle lacks the required signature, or was altered after signing: do not use it;
+    sign it again from a trusted copy."""
+
+    exit_code = 10
+
+
 USAGE_EXIT_CODE = ConfigError.exit_code
 """A command line the parser refused (unknown command or option, missing or bad value):
 like a configuration error, the caller must fix what it asked for."""
@@ -93,6 +117,8 @@ EXIT_CODES: dict[int, str] = {
     NotFittedError.exit_code: "not fitted: an estimator was used before fit",
     BundleError.exit_code: "bundle/registry: a bundle or registry entry is missing or corrupt",
     GateRefused.exit_code: "gate refused: `promote` without --override, `run --strict`",
+    SignatureError.exit_code: "signature: a bundle is unsigned or was altered after signing "
+                              "(serve/live --require-signed)",
     130: "interrupted (Ctrl-C)",
 }
 """Every exit code of the ``tradewind`` command and what it means, in one place."""

@@ -43,6 +43,7 @@ def _log(reg: Registry, tmp: Path, tag: str, passed: bool) -> Any:
     report.mkdir()
     (report / "report.json").write_text("{}")
     (report / "report.html").write_text("<html></html>")
+    (report / "secrets.env").write_text("API_KEY=never-uploaded")  # not a report file
     (report / "bundle").mkdir()  # the runner keeps the bundle beside the report: not a report file
     (report / "bundle" / "model.safetensors").write_bytes(b"not part of the report")
     return reg.log_run(

@@ -322,12 +322,20 @@ def _verify_checksums(path: Path) -> None:
             )
 
 
-def load_bundle(path: str | Path) -> Bundle:
-    """Load and verify a bundle directory; the model comes back in eval mode on the CPU."""
+def load_bundle(path: str | Path, *, public_key: str | Path | None = None) -> Bundle:
+    """Load and verify a bundle directory; the model comes back in eval mode on the CPU.
+
+    With ``public_key`` (an Ed25519 public key file) the bundle must also carry a valid
+    signature by that key (:mod:`tradewind.artifacts.signing`), else ``SignatureError``.
+    """
     path = Path(path)
     if not path.is_dir():
         raise BundleError(f"{path}: no bundle directory here")
     _verify_checksums(path)
+    if public_key is not None:
+        from tradewind.artifacts.signing import verify_signature
+
+        verify_signature(path, public_key)
     try:
         raw = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         manifest = BundleManifest.model_validate(raw)

@@ -40,12 +40,14 @@ from tradewind.artifacts.registry_records import (
     refusal_message,
     user_name,
 )
+from tradewind.artifacts.registry_store import ensure_sqlite_store, sqlite_path
 from tradewind.exceptions import BundleError, ConfigError, GateRefused
 
 __all__ = ["ENV_TRACKING_URI", "PromotionRecord", "Registry", "RunRecord", "VersionRow"]
 
 ENV_TRACKING_URI = "TRADEWIND_TRACKING_URI"
 _BUNDLE_PATH, _REPORT_PATH, _GATE_FILE = "bundle", "report", "gate.json"
+REPORT_FILES = ("report.json", "report.html")  # what a run writes beside its bundle
 _MAX_TAG = 5000  # portable model-version tag length (servers differ; SQLite allows more)
 _RUN_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
@@ -102,6 +104,9 @@ class Registry:
             mlflow = _mlflow()
             if self.embedded:
                 (self.root / "artifacts").mkdir(parents=True, exist_ok=True)
+            db = sqlite_path(self.tracking_uri)
+            if db is not None:  # built whole under a lock: safe against kills and races
+                ensure_sqlite_store(db, (self.root / "artifacts").resolve().as_uri())
             self._client_ = mlflow.MlflowClient(self.tracking_uri, registry_uri=self.tracking_uri)
         return self._client_
 
@@ -154,13 +159,15 @@ class Registry:
 
     def log_run(self, *, experiment: str, params: dict, epoch_metrics: list[dict],
                 oos_metrics: dict[str, float], report_dir: Path | None, bundle_dir: Path,
-                gate: dict, tags: dict | None = None) -> RunRecord:
+                gate: dict, tags: dict | None = None,
+                report_files: tuple[str, ...] = REPORT_FILES) -> RunRecord:
         """Log one experiment as an MLflow run and register its bundle as a model version.
 
         ``params`` may nest (flattened to dotted keys). ``epoch_metrics`` rows carry
         ``fold`` and ``epoch`` (the step) beside numeric values, logged as
-        ``fold<k>.<name>``. ``oos_metrics`` are logged as ``oos.<name>``. The files at the
-        top of ``report_dir`` (not its subfolders) go under ``report/``. ``gate`` is
+        ``fold<k>.<name>``. ``oos_metrics`` are logged as ``oos.<name>``. The files of ``report_dir`` named in
+        ``report_files`` (those present) go under ``report/``, nothing else: a run folder may
+        hold files that are not the run's to publish. ``gate`` is
         ``{"passed": bool, "checks": [{"name", "value", "threshold", "passed", ...}]}``;
         it is stored as ``gate.json``, as run tags and as version tags. The new version
         gets the alias ``candidate``.
@@ -184,8 +191,9 @@ class Registry:
             run_tags = {str(k): str(v) for k, v in (tags or {}).items()}
             self.log_batches(run_id, params_flat, metrics, {**run_tags, **gate_tags})
             client.log_dict(run_id, json.loads(json.dumps(gate, default=str)), _GATE_FILE)
-            for path in sorted(Path(report_dir).iterdir()) if report_dir is not None else []:
-                if path.is_file():  # report.json/html; not subfolders such as the bundle
+            for name in report_files if report_dir is not None else ():
+                path = Path(report_dir) / name
+                if path.is_file():
                     client.log_artifact(run_id, str(path), _REPORT_PATH)
             client.log_artifacts(run_id, str(bundle_dir), _BUNDLE_PATH)
             status = "FINISHED"

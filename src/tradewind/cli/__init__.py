@@ -22,6 +22,7 @@ from tradewind.cli import (
     models_cmds,
     run_cmds,
     serve_cmds,
+    sign_cmds,
     signal_cmds,
     sweep_cmds,
 )
@@ -75,6 +76,9 @@ app.command("backtest", help="Backtest a bundle after fees and slippage on bars 
 )
 app.command("export", help="Export a bundle to ONNX (scaler and temperature folded in) or JSON.")(
     export_cmds.export
+)
+app.command("sign", help="Sign a bundle with an Ed25519 key (--new-key makes a key pair).")(
+    sign_cmds.sign
 )
 app.command("signal", help="Print the latest bar's signal for a bundle as JSON.")(signal_cmds.signal)
 app.command("serve", help="Serve /v1/signal, /v1/predict, /v1/models, /healthz and /metrics.")(

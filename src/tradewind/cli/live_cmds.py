@@ -40,6 +40,10 @@ def live(
         "--quiet", "-q", help="Do not print signals (they are still logged).")]
     = False,
     allow_refused: AllowRefusedOption = False,
+    require_signed: Annotated[Path | None, typer.Option(
+        help="Ed25519 public key: refuse a bundle not signed by it (tradewind sign).")] = None,
+    new_segment: Annotated[bool, typer.Option(
+        help="Continue a log written by another bundle, recorded as a new segment.")] = False,
     set_: SetOption = None,
 ) -> None:
     """Run the live loop: closed bars only, one logged signal per bar, resumable.
@@ -52,7 +56,8 @@ def live(
                                  param_hint="'--exchange' / '--data'")
     from tradewind.live import ExchangeSource, ReplaySource, SignalLog, resolve_model, run_live
 
-    predictor, version = resolve_model(model, tracking_uri=tracking_uri, registry_root=registry_root)
+    predictor, version = resolve_model(model, tracking_uri=tracking_uri, registry_root=registry_root,
+                                       public_key=require_signed)
     policy = policy_from_pairs(predictor.policy, set_)
     override = None
     if version is not None:  # a registry version: a refused one may carry an audited override
@@ -69,5 +74,6 @@ def live(
         result = run_live(predictor, source=source, log=signal_log, policy=policy, symbol=symbol,
                           timeframe=timeframe, max_bars=max_bars, history=history,
                           model_version=version, show=not quiet, console=console,
-                          allow_refused=allow_refused, override_reason=override)
+                          allow_refused=allow_refused, override_reason=override,
+                          new_segment=new_segment)
     console.print(f"{len(result.logged)} new signal(s) logged to {log}")

@@ -43,13 +43,21 @@ def run(
                      help="Exit 9 when the gate refuses the model (default: exit 0, the "
                      "verdict is in the output and report.json)."),
     ] = False,
+    overwrite: Annotated[bool, typer.Option(
+        help="Replace a previous run in --out (swapped in whole when this run finishes).")]
+    = False,
 ) -> None:
-    """Run a walk-forward experiment and print its out-of-sample verdict."""
+    """Run a walk-forward experiment and print its out-of-sample verdict.
+
+    --out must be new, empty or hold a previous run (replaced only with --overwrite);
+    a folder holding anyone else's files is refused, naming them.
+    """
     from tradewind.config import load_experiment
     from tradewind.pipeline.experiment import run_experiment
 
     exp = load_experiment(experiment, set_ or [])
-    result = run_experiment(exp, out_dir=out, data=data, progress=not quiet, html=html)
+    result = run_experiment(exp, out_dir=out, data=data, progress=not quiet, html=html,
+                            overwrite=overwrite)
     report = result.report
     oos = report.oos
     rows = [("model", f"{oos['mcc']:+.3f}", _ci(oos["mcc_ci"]), f"{oos['accuracy']:.3f}", "")]

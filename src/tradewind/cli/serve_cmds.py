@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,13 +13,16 @@ __all__ = ["build_settings", "serve"]
 
 
 def build_settings(model: str, host: str, port: int, poll_seconds: float,
-                   pairs: list[str] | None, *, allow_refused: bool = False, workers: int = 1):
+                   pairs: list[str] | None, *, allow_refused: bool = False, workers: int = 1,
+                   require_signed: Path | None = None):
     """ServeSettings from the command's options plus ``--set`` overrides (which win)."""
     from tradewind.config import apply_overrides, parse_overrides, validate_section
     from tradewind.serve import ServeSettings
 
     raw = {"model": model, "host": host, "port": port, "poll_seconds": poll_seconds,
            "allow_refused": allow_refused, "workers": workers}
+    if require_signed is not None:
+        raw["require_signed"] = str(require_signed)
     return validate_section(ServeSettings, apply_overrides(raw, parse_overrides(pairs or [])),
                             "tradewind serve")
 
@@ -35,6 +39,8 @@ def serve(
     workers: Annotated[int, typer.Option(
         help="Worker processes (each loads the bundle; /metrics adds them all up).")] = 1,
     allow_refused: AllowRefusedOption = False,
+    require_signed: Annotated[Path | None, typer.Option(
+        help="Ed25519 public key: refuse bundles not signed by it (tradewind sign).")] = None,
     set_: SetOption = None,
 ) -> None:
     """Serve /v1/signal, /v1/predict, /v1/models, /healthz and /metrics with uvicorn.
@@ -49,7 +55,7 @@ def serve(
     from tradewind.serve import serve as run_server
 
     settings = build_settings(model, host, port, poll_seconds, set_, allow_refused=allow_refused,
-                              workers=workers)
+                              workers=workers, require_signed=require_signed)
     console.print(f"serving {settings.model} on http://{settings.host}:{settings.port} "
                   f"with {settings.workers} worker(s) (docs at /docs, metrics at /metrics)")
     run_server(settings)

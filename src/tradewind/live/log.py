@@ -8,7 +8,14 @@ Table ``signals``::
     direction       TEXT       confidence  REAL
     payload         TEXT       the Signal as JSON (model_dump(mode="json"))
     logged_at       TEXT       wall-clock UTC time of the insert
+    bundle          TEXT       digest of the model that computed the row (NULL in logs
+                               written before the column existed)
     UNIQUE(symbol, timeframe, bar_timestamp)
+
+Table ``segments`` records each start of the log with a model (symbol, timeframe, bundle
+digest, the last bar logged before it, start time). :meth:`SignalLog.begin` refuses to
+continue a symbol/timeframe with a different model than its latest segment's unless asked
+for a new segment, so a log never silently mixes two models' signals.
 
 Inserts are ``INSERT OR IGNORE`` and committed one by one, so a crash loses at most the
 signal being written and a restart that recomputes a logged bar cannot duplicate it.
@@ -24,6 +31,7 @@ from types import TracebackType
 
 import pandas as pd
 
+from tradewind.exceptions import LiveLogError
 from tradewind.signals.model import Signal
 
 __all__ = ["SignalLog"]
@@ -38,7 +46,18 @@ CREATE TABLE IF NOT EXISTS signals (
     confidence REAL NOT NULL,
     payload TEXT NOT NULL,
     logged_at TEXT NOT NULL,
+    bundle TEXT,
     UNIQUE(symbol, timeframe, bar_timestamp)
+)
+"""
+_SEGMENTS = """
+CREATE TABLE IF NOT EXISTS segments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    symbol TEXT NOT NULL,
+    timeframe TEXT NOT NULL,
+    bundle TEXT NOT NULL,
+    after_bar TEXT,
+    started_at TEXT NOT NULL
 )
 """
 _FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -58,18 +77,77 @@ class SignalLog:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path)
+        self._bundle: str | None = None
         with self._conn:
             self._conn.execute(_SCHEMA)
+            self._conn.execute(_SEGMENTS)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(signals)")}
+            if "bundle" not in columns:  # a log written before rows carried their model
+                self._conn.execute("ALTER TABLE signals ADD COLUMN bundle TEXT")
+
+    def current_bundle(self, symbol: str, timeframe: str) -> str | None:
+        """Digest of the model the latest segment (or, in an older log, row) of
+        ``symbol``/``timeframe`` was logged with; None for a new or pre-digest log."""
+        row = self._conn.execute(
+            "SELECT bundle FROM segments WHERE symbol = ? AND timeframe = ? "
+            "ORDER BY id DESC LIMIT 1", (symbol, timeframe)).fetchone()
+        if row is None:
+            row = self._conn.execute(
+                "SELECT bundle FROM signals WHERE symbol = ? AND timeframe = ? "
+                "ORDER BY bar_timestamp DESC LIMIT 1", (symbol, timeframe)).fetchone()
+        return None if row is None else row[0]
+
+    def begin(self, symbol: str, timeframe: str, bundle: str, *, new_segment: bool = False) -> bool:
+        """Log ``symbol``/``timeframe`` with the model of digest ``bundle`` from now on.
+
+        Returns True when a new segment was recorded (a new log, a log written before
+        digests were recorded, or ``new_segment`` with another model).
+
+        Raises
+        ------
+        LiveLogError
+            The log's latest segment of ``symbol``/``timeframe`` was written by another
+            model and ``new_segment`` is False; both digests are named.
+        """
+        current = self.current_bundle(symbol, timeframe)
+        self._bundle = bundle
+        if current == bundle:
+            return False
+        last = self.last_timestamp(symbol, timeframe)
+        if current is not None and not new_segment:
+            raise LiveLogError(
+                f"signal log {self.path} holds {symbol} {timeframe} signals of model "
+                f"{current[:16]}{'' if last is None else f' (up to bar {last:%Y-%m-%d %H:%M})'}, "
+                f"not of this bundle "
+                f"{bundle[:16]}: pass --new-segment to continue the log with this bundle "
+                "(recorded as a new segment), or give another --log")
+        with self._conn:
+            self._conn.execute(
+                "INSERT INTO segments (symbol, timeframe, bundle, after_bar, started_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (symbol, timeframe, bundle, None if last is None else _stamp(last),
+                 datetime.now(UTC).strftime(_FORMAT)))
+        return True
+
+    def segments(self, symbol: str, timeframe: str) -> list[tuple[str, pd.Timestamp | None]]:
+        """(bundle digest, last bar logged before it) of each segment, oldest first."""
+        rows = self._conn.execute(
+            "SELECT bundle, after_bar FROM segments WHERE symbol = ? AND timeframe = ? "
+            "ORDER BY id", (symbol, timeframe)).fetchall()
+        return [(b, None if a is None else pd.Timestamp(a).tz_convert("UTC")) for b, a in rows]
 
     def append(self, signal: Signal) -> bool:
-        """Log ``signal``; False (and nothing written) when its bar is already logged."""
+        """Log ``signal``; False (and nothing written) when its bar is already logged.
+
+        The row records the digest given to :meth:`begin` (NULL when it was not called).
+        """
         with self._conn:
             cursor = self._conn.execute(
                 "INSERT OR IGNORE INTO signals (symbol, timeframe, bar_timestamp, direction, "
-                "confidence, payload, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "confidence, payload, logged_at, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (signal.symbol, signal.timeframe, _stamp(signal.timestamp), signal.direction.value,
                  signal.confidence, json.dumps(signal.model_dump(mode="json"), sort_keys=True),
-                 datetime.now(UTC).strftime(_FORMAT)),
+                 datetime.now(UTC).strftime(_FORMAT), self._bundle),
             )
         return cursor.rowcount == 1
 

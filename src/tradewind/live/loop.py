@@ -10,6 +10,7 @@ signal is computed from the ``history`` closed bars ending at it, exactly what
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import pandas as pd
 from rich.console import Console
 
 from tradewind.artifacts.bundle import Bundle, load_bundle
+from tradewind.artifacts.digest import predictor_digest
 from tradewind.artifacts.verdict import admit, bundle_verdict
 from tradewind.exceptions import ConfigError
 from tradewind.live.log import SignalLog
@@ -46,30 +48,41 @@ class LiveResult:
 def resolve_model(
     ref: Bundle | Ensemble | str | Path, *, tracking_uri: str | None = None,
     registry_root: Path = Path("runs"), download_dir: Path | None = None,
+    public_key: Path | None = None,
 ) -> tuple[Predictor, str | None]:
     """A bundle/ensemble and its registry version from a bundle, a directory or a registry ref.
 
     A string that is not an existing directory is a registry version, alias
     (``"champion"``) or run id, downloaded with ``Registry.download_bundle`` into
-    ``download_dir`` (default: a new temporary directory).
+    ``download_dir``; without one, into a temporary folder removed as soon as the bundle is
+    loaded (the model lives in memory), so no start leaves a bundle copy behind.
+    With ``public_key`` a bundle loaded from files must carry a valid signature by it.
     """
     if isinstance(ref, Bundle | Ensemble):
         return ref, None
     path = Path(ref)
     if path.is_dir():
-        return load_bundle(path), None
+        return load_bundle(path, public_key=public_key), None
     from tradewind.artifacts import Registry
 
     registry = Registry(tracking_uri, root=Path(registry_root))
-    dst = Path(download_dir) if download_dir is not None else (
-        Path(tempfile.mkdtemp(prefix="tradewind-live-")) / "bundle")
-    registry.download_bundle(str(ref), dst)
+    if download_dir is not None:
+        loaded = load_bundle(registry.download_bundle(str(ref), Path(download_dir)),
+                             public_key=public_key)
+    else:
+        staging = Path(tempfile.mkdtemp(prefix="tradewind-live-"))
+        try:
+            loaded = load_bundle(registry.download_bundle(str(ref), staging / "bundle"),
+                                 public_key=public_key)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        loaded.path = None
     version = str(ref)
     for row in registry.list_versions():
         if str(ref) in row.aliases or str(ref) in (str(row.version), row.run_id):
             version = str(row.version)
             break
-    return load_bundle(dst), version
+    return loaded, version
 
 
 def format_signal(signal: Signal) -> str:
@@ -102,6 +115,7 @@ def run_live(
     console: Console | None = None,
     allow_refused: bool = False,
     override_reason: str | None = None,
+    new_segment: bool = False,
 ) -> LiveResult:
     """Emit, log and print a signal at every bar close until the source ends or ``max_bars``.
 
@@ -130,6 +144,9 @@ def run_live(
         Run a bundle the gate refused: with ``--allow-refused``, or under the audited
         registry override with this reason (:func:`tradewind.artifacts.verdict.admit`).
         Every logged signal carries the verdict.
+    new_segment:
+        Continue a log written by another model (see :meth:`SignalLog.begin`, which
+        refuses that otherwise).
     """
     predictor, resolved_version = resolve_model(bundle_or_ref)
     verdict = admit(bundle_verdict(predictor, override_reason=override_reason),
@@ -153,6 +170,7 @@ def run_live(
         raise ConfigError(f"live: history={window} is below the {need} candles a prediction needs")
     out = console or Console()
     step = pd.Timedelta(seconds=timeframe_seconds(timeframe))
+    log.begin(symbol, timeframe, predictor_digest(predictor), new_segment=new_segment)
     last = log.last_timestamp(symbol, timeframe)
     result = LiveResult(resumed_after=last)
     if show and last is not None:

@@ -32,6 +32,7 @@ from tradewind.pipeline.backtesting import backtest_section, oos_trading, write_
 from tradewind.pipeline.exporting import export_run_bundle
 from tradewind.pipeline.final import refit_and_bundle
 from tradewind.pipeline.folds import FoldResult, run_fold
+from tradewind.pipeline.outdir import open_run_folder
 from tradewind.pipeline.policy import check_policy_rows
 from tradewind.pipeline.prepare import Prepared, load_candles, prepare
 from tradewind.pipeline.reporting import build_report, importance_section, log_to_registry
@@ -96,14 +97,18 @@ def run_experiment(
     progress: bool = True,
     console: Console | None = None,
     html: bool = True,
+    overwrite: bool = False,
 ) -> ExperimentResult:
     """Run one walk-forward experiment and write its bundle and report into ``out_dir``.
 
     ``html=False`` skips drawing ``report.html`` (seconds of charts per write), e.g. for
-    sweep trials; ``report.json`` holds the same evidence.
+    sweep trials; ``report.json`` holds the same evidence. ``out_dir`` must be new, empty or
+    a previous run's (replaced only with ``overwrite``); the run appears there whole at the
+    end (see :mod:`tradewind.pipeline.outdir`).
     """
     console = console or Console(stderr=True, quiet=not progress)
-    out_dir = Path(out_dir)
+    folder = open_run_folder(out_dir, overwrite=overwrite)  # refuses a folder up front
+    out_dir = folder.staging
     if data is not None:
         exp = exp.model_copy(update={"data": exp.data.model_copy(update={"source": data})})
     candles = load_candles(exp)
@@ -174,7 +179,7 @@ def run_experiment(
     report = build_report(
         exp, prep, folds, oos, metrics=metrics, boot=boot, baseline_metrics=baseline_metrics,
         diagnostics=diagnostics, verdict=verdict, ece_before=ece_before, ece_after=ece_after,
-        bundle_path=bundle_path,
+        bundle_path=folder.final_path(bundle_path),
     )
     if trading is not None:
         report = report.model_copy(update={"backtest": backtest_section(exp, trading.fitted),
@@ -191,6 +196,7 @@ def run_experiment(
     write_predictions(out_dir, prep, oos, trading)
     exported = export_run_bundle(exp, bundle_path, out_dir)  # before MLflow: a failed export
     if exported is not None:                                 # is never registered
+        exported["dir"] = str(folder.final_path(exported["dir"]))
         console.print(f"[bold]export[/] {exported['format']}: {', '.join(exported['files'])} "
                       f"→ {exported['dir']}")
         report = report.model_copy(update={"export": exported})
@@ -200,11 +206,12 @@ def run_experiment(
         record = log_to_registry(exp, report, folds, out_dir, bundle_path)
         report = report.model_copy(update={"registry": record})
         json_path, html_path = write_report(report, out_dir, html=html)
+    folder.commit()
     return ExperimentResult(
         report=report,
-        report_json=json_path,
-        report_html=html_path,
-        bundle_path=bundle_path,
+        report_json=folder.final_path(json_path),
+        report_html=None if html_path is None else folder.final_path(html_path),
+        bundle_path=folder.final_path(bundle_path),
         gate_passed=bool(verdict.passed),
         registry=record,
         oos=oos,

@@ -38,7 +38,8 @@ class LoadedModel:
 
     ``version`` is the registry version (the run id when served by run id, None for a
     bundle served from a path);
-    ``download_dir`` is the folder the server downloaded it into, removed when replaced.
+    ``download_dir`` is the folder of ``cache_dir`` the server downloaded it into, removed
+    when replaced (None without a ``cache_dir``: the download is removed once loaded).
     """
 
     bundle: Bundle
@@ -82,8 +83,6 @@ class ModelHolder:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._own_cache = settings.cache_dir is None
-        self._cache: Path | None = None
         self.registry: Registry | None = None
         self.last_error: str | None = None
         if settings.is_path:
@@ -104,34 +103,39 @@ class ModelHolder:
         return version if version is not None else ref  # run id: download_bundle resolves it
 
     def _from_path(self, path: Path) -> LoadedModel:
-        bundle = load_bundle(path)
+        bundle = load_bundle(path, public_key=self.settings.require_signed)
         verdict = admit(bundle_verdict(bundle), allow_refused=self.settings.allow_refused,
                         what=f"serve: bundle {path}")
         return LoadedModel(bundle=bundle, source=str(path.resolve()), version=None,
                            fingerprint=bundle_fingerprint(bundle), verdict=verdict)
 
-    def _cache_dir(self) -> Path:
-        if self._cache is None:
-            if self.settings.cache_dir is None:
-                self._cache = Path(tempfile.mkdtemp(prefix="tradewind-serve-"))
-            else:
-                self._cache = Path(self.settings.cache_dir)
-                self._cache.mkdir(parents=True, exist_ok=True)
-        return self._cache
-
     def _from_registry(self, version: str) -> LoadedModel:
+        """Download ``version`` and load it. Without a ``cache_dir`` the download goes to a
+        temporary folder removed as soon as the bundle is in memory, so no start, swap or
+        kill leaves a bundle copy behind; with one, it stays there until replaced."""
         assert self.registry is not None
-        dst = self._cache_dir() / f"{self.registry.model_name}-v{version}-{uuid.uuid4().hex[:8]}"
-        try:
-            self.registry.download_bundle(version, dst)
-            bundle = load_bundle(dst)
-            verdict = admit(
-                bundle_verdict(bundle, override_reason=self.registry.override_reason(version)),
-                allow_refused=self.settings.allow_refused,
-                what=f"serve: version {version} of {self.registry.model_name!r}")
-        except BaseException:
-            shutil.rmtree(dst, ignore_errors=True)
-            raise
+        name = f"{self.registry.model_name}-v{version}-{uuid.uuid4().hex[:8]}"
+        if self.settings.cache_dir is None:
+            staging = Path(tempfile.mkdtemp(prefix="tradewind-serve-"))
+            try:
+                bundle = load_bundle(self.registry.download_bundle(version, staging / name),
+                                     public_key=self.settings.require_signed)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            bundle.path = None
+            dst = None
+        else:
+            dst = Path(self.settings.cache_dir) / name
+            try:
+                self.registry.download_bundle(version, dst)
+                bundle = load_bundle(dst, public_key=self.settings.require_signed)
+            except BaseException:
+                shutil.rmtree(dst, ignore_errors=True)
+                raise
+        verdict = admit(
+            bundle_verdict(bundle, override_reason=self.registry.override_reason(version)),
+            allow_refused=self.settings.allow_refused,
+            what=f"serve: version {version} of {self.registry.model_name!r}")
         return LoadedModel(
             bundle=bundle, source=f"{self.registry.tracking_uri}#{self.registry.model_name}/"
             f"{self.settings.model}", version=version, fingerprint=bundle_fingerprint(bundle),
@@ -192,11 +196,8 @@ class ModelHolder:
             self.check_once()
 
     def stop(self) -> None:
-        """Stop the poller and remove the temporary download folder."""
+        """Stop the poller."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
-        if self._own_cache and self._cache is not None:
-            shutil.rmtree(self._cache, ignore_errors=True)
-            self._cache = None

@@ -34,7 +34,12 @@ class ServeSettings(BaseModel):
     registry: RegistrySpec = Field(default_factory=RegistrySpec,
                                    description="MLflow registry that registry references use.")
     cache_dir: Path | None = Field(
-        None, description="Where registry bundles are downloaded (default: a temporary folder)."
+        None, description="Where registry bundles are downloaded and kept while served "
+        "(default: a temporary folder, removed as soon as the bundle is loaded)."
+    )
+    require_signed: Path | None = Field(
+        None, description="Ed25519 public key file: serve only bundles signed by it "
+        "(`tradewind sign`); unsigned or altered ones are refused."
     )
     policy: dict[str, Any] = Field(
         default_factory=dict,
