@@ -82,7 +82,7 @@ def test_data_validate_reports_the_absurd_bar(tmp_path: Path,
     path = tmp_path / "spike.parquet"
     frame.to_parquet(path)
     monkeypatch.setattr(common.console, "width", 400)  # one table row per line
-    result = CliRunner().invoke(app, ["data", "validate", str(path)])
+    result = CliRunner().invoke(app, ["data", "validate", "--data", str(path)])
     assert result.exit_code == 3, result.output
     assert "absurd_magnitude" in result.output and "row 151" in result.output
 
@@ -153,8 +153,8 @@ def test_the_installed_script_refuses_a_mislabelled_import(tmp_path: Path,
                                                            candles: Candles) -> None:
     path = tmp_path / "hourly.csv"
     candles(48, freq="1h").to_csv(path)
-    done = _script("data", "import", str(path), "--exchange", "binance", "--symbol", "BTC/USDT",
-                   "--timeframe", "1m", "--set", f"store={tmp_path / 'store'}", cwd=tmp_path)
+    done = _script("data", "import", "--data", str(path), "--exchange", "binance", "--symbol", "BTC/USDT",
+                   "--timeframe", "1m", "--store", str(tmp_path / "store"), cwd=tmp_path)
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr and "declare --timeframe 1h" in _flat(done.stderr)
 
@@ -162,7 +162,7 @@ def test_the_installed_script_refuses_a_mislabelled_import(tmp_path: Path,
 def test_a_synthetic_market_too_large_for_memory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="exceed the maximum of 10,000,000"):
         load("synthetic:planted?bars=10000000000")
-    done = _script("data", "info", "synthetic:planted?bars=10000000000", cwd=tmp_path)
+    done = _script("data", "info", "--data", "synthetic:planted?bars=10000000000", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "ask for fewer bars" in _flat(done.stderr)
 

@@ -230,7 +230,8 @@ class Bundle:
             ends = np.arange(self.lookback - 1, rows, dtype=np.int64)
             probs = self.calibrator.predict_proba(self.predict_logits(feats, ends))
             index = feats.frame.index[ends]
-        return pd.DataFrame(probs, index=index, columns=self.classes)
+        # object-dtype labels: pandas looks them up faster than in its arrow string index
+        return pd.DataFrame(probs, index=index, columns=pd.Index(self.classes, dtype=object))
 
     def predict_windows(self, windows: np.ndarray, side: np.ndarray | None = None) -> np.ndarray:
         """Calibrated probabilities [B, C] for raw feature windows [B, lookback, F].

@@ -121,7 +121,7 @@ class Ensemble:
 
     def _mix(self, frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
         mixed = sum(w * f.to_numpy(dtype=np.float64) for w, f in zip(self.weights, frames, strict=True))
-        return pd.DataFrame(mixed, index=frames[0].index, columns=self.classes)
+        return pd.DataFrame(mixed, index=frames[0].index, columns=frames[0].columns)
 
     def agreement(self, frames: Sequence[pd.DataFrame], mixed: pd.DataFrame) -> np.ndarray:
         """Per bar, the share of members whose argmax class is the ensemble's argmax class."""
