@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tradewind.cli.signal_cmds import signal_spec_from_pairs
+from tradewind.cli.signal_cmds import policy_from_pairs
 from tradewind.config import (
     BacktestSpec,
     apply_overrides,
@@ -17,6 +17,7 @@ from tradewind.config import (
     validate_section,
 )
 from tradewind.exceptions import ConfigError
+from tradewind.policy import TradePolicy
 
 TRADEWIND = Path(sys.executable).parent / "tradewind"
 
@@ -103,7 +104,7 @@ def test_command_sections_refuse_booleans_for_numbers_too() -> None:
     with pytest.raises(ConfigError, match="--set: fee_bps: a boolean"):
         validate_section(BacktestSpec, apply_overrides({}, {"fee_bps": True}), "--set")
     with pytest.raises(ConfigError, match="--set: threshold: a boolean"):
-        signal_spec_from_pairs(["threshold=true"])
+        policy_from_pairs(TradePolicy(), ["threshold=true"])
 
 
 def test_a_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:

@@ -173,7 +173,7 @@ class TradePolicy(BaseModel):
                 node = child
             node[parts[-1]] = value
         try:
-            return TradePolicy.model_validate(raw)
+            result = TradePolicy.model_validate(raw)
         except ValidationError as err:
             problems = "; ".join(
                 f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"
@@ -181,6 +181,14 @@ class TradePolicy(BaseModel):
                 f"{'.'.join(map(str, e['loc']))}: unknown policy key"
                 for e in err.errors())
             raise ConfigError(f"{where}: invalid trade policy override: {problems}") from None
+        dumped = result.model_dump(mode="python")
+        for dotted, value in overrides.items():
+            got: Any = dumped
+            for part in dotted.removeprefix("policy.").split("."):
+                got = got.get(part) if isinstance(got, dict) else None
+            if isinstance(value, bool) and not isinstance(got, bool):
+                raise ConfigError(f"{where}: {dotted}: a boolean ({value}) where a number belongs")
+        return result
 
     def ladder(self) -> tuple[list[float], list[float]] | None:
         """``(targets, fractions)`` of the partial take-profits (equal shares by default)."""
