@@ -17,10 +17,12 @@ import tradewind.artifacts
 from tradewind.artifacts.bundle import Bundle, load_bundle, save_bundle
 from tradewind.artifacts.digest import bundle_digest, predictor_digest
 from tradewind.exceptions import LiveLogError
+from tradewind.labels import ExitSpec
 from tradewind.live import ReplaySource, SignalLog, run_live
-from tradewind.signals import Ensemble, SignalSpec, signals_for_bars
+from tradewind.policy import TradePolicy
+from tradewind.signals import Ensemble, signals_for_bars
 
-SPEC = SignalSpec(threshold=0.5)
+SPEC = TradePolicy(threshold=0.5, max_holding=1, exits=ExitSpec(take_profit=3.0, stop_loss=2.0))
 TRADEWIND = Path(sys.executable).parent / "tradewind"
 SOURCE = "synthetic:planted?bars=170&seed=3&timeframe=1h"
 
@@ -34,7 +36,7 @@ CREATE TABLE signals (
 
 def _live(model: Bundle | str, candles: pd.DataFrame, path: Path, **kwargs: object):
     with SignalLog(path) as log:
-        return run_live(model, source=ReplaySource(candles), log=log, spec=SPEC, symbol="X",
+        return run_live(model, source=ReplaySource(candles), log=log, policy=SPEC, symbol="X",
                         timeframe="1h", show=False, **kwargs)
 
 
@@ -80,7 +82,7 @@ def test_a_log_without_the_bundle_column_is_migrated_and_resumed(
     bundle: Bundle, candles: pd.DataFrame, tmp_path: Path
 ) -> None:
     path = tmp_path / "old.sqlite"
-    sig = signals_for_bars(bundle, candles.iloc[:120], spec=SPEC, symbol="X")[-1]
+    sig = signals_for_bars(bundle, candles.iloc[:120], policy=SPEC, symbol="X")[-1]
     with sqlite3.connect(path) as conn:
         conn.execute(_OLD_SCHEMA)
         conn.execute(
