@@ -13,6 +13,7 @@ __all__ = [
     "FetchError",
     "GateRefused",
     "LeakageError",
+    "MissingExtraError",
     "NotFittedError",
     "SchemaMismatchError",
     "TradewindError",
@@ -29,6 +30,10 @@ class ConfigError(TradewindError):
     """The configuration is wrong: fix the named key in the named file."""
 
     exit_code = 2
+
+
+class MissingExtraError(ConfigError):
+    """An optional feature's packages are not installed: install the named pip extra."""
 
 
 class DataError(TradewindError):

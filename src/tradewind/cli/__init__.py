@@ -10,6 +10,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tradewind.cli import (
     backtest_cmds,
@@ -74,7 +75,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except TradewindError as err:
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
         sys.exit(err.exit_code)
     except typer.Exit as done:
         sys.exit(done.exit_code)

@@ -32,6 +32,7 @@ from tradewind.pipeline.final import refit_and_bundle
 from tradewind.pipeline.folds import FoldResult, run_fold
 from tradewind.pipeline.prepare import Prepared, load_candles, prepare
 from tradewind.pipeline.reporting import build_report, importance_section, log_to_registry
+from tradewind.pipeline.requirements import check_optional_packages
 from tradewind.pipeline.teacher import teacher_student_section
 from tradewind.report import write_report
 
@@ -100,6 +101,7 @@ def run_experiment(
     sweep trials; ``report.json`` holds the same evidence.
     """
     console = console or Console(stderr=True, quiet=not progress)
+    check_optional_packages(exp)
     out_dir = Path(out_dir)
     if data is not None:
         exp = exp.model_copy(update={"data": exp.data.model_copy(update={"source": data})})
