@@ -72,12 +72,12 @@ def test_undefined_metrics_become_null_and_optional_sections_may_be_absent(
 ) -> None:
     data = _broken(report_dict, "oos.roc_auc", float("nan"))
     data["oos"]["log_loss"] = np.float32(np.inf)
-    for key in ("calibration", "backtest", "registry", "extras", "share_over_time", "diagnostics"):
+    for key in ("calibration", "backtest", "registry", "share_over_time", "diagnostics"):
         data.pop(key)
     data["backtest"] = {"sharpe": np.float64("nan"), "equity": np.array([1.0, 1.1])}
     report = ExperimentReport.model_validate(data)
     assert report.oos.roc_auc is None and report.oos.log_loss is None
-    assert report.calibration is None and report.registry is None and report.extras is None
+    assert report.calibration is None and report.registry is None
     assert report.backtest == {"sharpe": None, "equity": [1.0, 1.1]}
     assert report.share_over_time == [] and report.diagnostics.findings == []
     dumped = report.model_dump(mode="json")

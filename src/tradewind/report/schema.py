@@ -396,9 +396,6 @@ class ExperimentReport(Section):
     )
     bundle: str = Field(description="Path of the saved model bundle.")
     registry: RegistryInfo | None = Field(None, description="MLflow run and model version, if logged.")
-    extras: FreeDict | None = Field(
-        None, description="Further sections (teacher vs student, feature importance), name → table."
-    )
 
     @model_validator(mode="after")
     def _known_classes(self) -> ExperimentReport:
