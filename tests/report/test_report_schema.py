@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 from typing import Any
 
@@ -96,3 +97,11 @@ def test_schema_markdown_documents_every_field() -> None:
                  "share_over_time[].label_shares", "registry.run_id"):
         assert path in paths, path
     assert all(line.count(" | ") >= 3 and not line.endswith("|  |") for line in rows)
+
+
+def test_reports_from_before_extras_was_retired_still_load(report_dict: dict[str, Any]) -> None:
+    data = json.loads(ExperimentReport.model_validate(report_dict).model_dump_json())
+    assert "extras" not in data
+    assert ExperimentReport.model_validate({**data, "extras": None}).model_dump(mode="json") == data
+    with pytest.raises(ValueError, match="extras"):
+        ExperimentReport.model_validate({**data, "extras": {"x": 1}})
