@@ -18,6 +18,7 @@ __all__ = [
     "GateRefused",
     "LeakageError",
     "LiveLogError",
+    "MissingExtraError",
     "NotFittedError",
     "OutputDirError",
     "RegistryError",
@@ -37,6 +38,10 @@ class ConfigError(TradewindError):
     """The configuration is wrong: fix the named key in the named file."""
 
     exit_code = 2
+
+
+class MissingExtraError(ConfigError):
+    """An optional feature's packages are not installed: install the named pip extra."""
 
 
 class DataError(TradewindError):

@@ -6,6 +6,8 @@ import importlib
 
 import pytest
 
+from public_surface import surface_problems
+
 
 @pytest.mark.parametrize(
     ("package", "expected"),
@@ -77,8 +79,7 @@ import pytest
 def test_public_names(package: str, expected: set[str]) -> None:
     module = importlib.import_module(package)
     assert set(module.__all__) == expected
-    for name in module.__all__:
-        assert getattr(module, name) is not None
+    assert surface_problems(module) == []
     public = {n for n in vars(module) if not n.startswith("_")}
     assert public - set(module.__all__) <= {
         "annotations",

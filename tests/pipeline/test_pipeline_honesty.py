@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from pipeline_helpers import oracle_mcc, small_experiment
 
+from tradewind.data import load
+from tradewind.evaluation import classification_metrics
 from tradewind.exceptions import ConfigError
 from tradewind.pipeline.experiment import run_experiment
 from tradewind.pipeline.rejudge import rejudge
@@ -91,6 +93,14 @@ def test_bundle_reloads_and_predicts_what_the_run_saw(planted) -> None:
     assert bundle.manifest.gate["passed"] is True
     assert bundle.manifest.normalizer["kind"] == "robust"
     assert bundle.manifest.calibration
+    probs = bundle.predict_proba(load(PLANTED))
+    assert list(probs.columns) == ["DOWN", "UP"]
+    seen = probs.reindex(result.index[result.oos.rows]).to_numpy()
+    assert np.isfinite(seen).all(), "the bundle predicts every row the run scored"
+    assert np.allclose(seen.sum(axis=1), 1.0)
+    # the deployed model (refit on these rows) finds the planted edge the run measured
+    mcc = classification_metrics(result.oos.y, seen, ["DOWN", "UP"]).mcc
+    assert mcc >= 0.8 * oracle_mcc(result, PLANTED) > 0
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])

@@ -151,10 +151,6 @@ def build_report(*, passed: bool = True, seed: int = 0, n: int = 1500) -> dict[s
                                 "value": equity}},
         "bundle": "out/run/bundle",
         "registry": {"run_id": "abc123", "version": "3", "alias": "candidate"},
-        "extras": {"feature_importance": [{"feature": "rsi_14", "importance": 0.12},
-                                          {"feature": "ret_1", "importance": 0.08}],
-                   "teacher_vs_student": {"teacher": {"mcc": 0.08, "params": 120_000},
-                                          "student": {"mcc": 0.07, "params": 9_000}}},
     }
 
 

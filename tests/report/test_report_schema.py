@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 from typing import Any
 
@@ -72,12 +73,12 @@ def test_undefined_metrics_become_null_and_optional_sections_may_be_absent(
 ) -> None:
     data = _broken(report_dict, "oos.roc_auc", float("nan"))
     data["oos"]["log_loss"] = np.float32(np.inf)
-    for key in ("calibration", "backtest", "registry", "extras", "share_over_time", "diagnostics"):
+    for key in ("calibration", "backtest", "registry", "share_over_time", "diagnostics"):
         data.pop(key)
     data["backtest"] = {"sharpe": np.float64("nan"), "equity": np.array([1.0, 1.1])}
     report = ExperimentReport.model_validate(data)
     assert report.oos.roc_auc is None and report.oos.log_loss is None
-    assert report.calibration is None and report.registry is None and report.extras is None
+    assert report.calibration is None and report.registry is None
     assert report.backtest == {"sharpe": None, "equity": [1.0, 1.1]}
     assert report.share_over_time == [] and report.diagnostics.findings == []
     dumped = report.model_dump(mode="json")
@@ -96,3 +97,11 @@ def test_schema_markdown_documents_every_field() -> None:
                  "share_over_time[].label_shares", "registry.run_id"):
         assert path in paths, path
     assert all(line.count(" | ") >= 3 and not line.endswith("|  |") for line in rows)
+
+
+def test_reports_from_before_extras_was_retired_still_load(report_dict: dict[str, Any]) -> None:
+    data = json.loads(ExperimentReport.model_validate(report_dict).model_dump_json())
+    assert "extras" not in data
+    assert ExperimentReport.model_validate({**data, "extras": None}).model_dump(mode="json") == data
+    with pytest.raises(ValueError, match="extras"):
+        ExperimentReport.model_validate({**data, "extras": {"x": 1}})

@@ -22,7 +22,7 @@ from tradewind.report import (
 )
 from tradewind.report import write as write_module
 from tradewind.report.html import page
-from tradewind.report.sections import baselines, diagnostics, extras, gate, headline
+from tradewind.report.sections import baselines, diagnostics, gate, headline
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IMG = re.compile(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -49,7 +49,7 @@ def test_json_is_strict_and_round_trips(written) -> None:
     raw = json.loads(json_path.read_text(), parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
     for key in ("schema_version", "tradewind_version", "created_at", "experiment", "data", "oos",
                 "baselines", "diagnostics", "gate", "folds", "calibration", "share_over_time",
-                "backtest", "bundle", "registry", "extras"):
+                "backtest", "bundle", "registry"):
         assert key in raw, key
     assert raw["oos"]["mcc_ci"] == list(report.oos.mcc_ci)
     assert raw["gate"]["passed"] is False
@@ -60,7 +60,7 @@ def test_json_is_strict_and_round_trips(written) -> None:
 
 def test_html_has_every_section_and_only_png_images(written) -> None:
     *_, html = written
-    for section_id in (*SECTION_IDS, "backtest", "extras"):
+    for section_id in (*SECTION_IDS, "backtest"):
         assert f'<section id="{section_id}">' in html, section_id
     images = IMG.findall(html)
     # baselines, folds, reliability, confusion, shares, training, equity
@@ -118,10 +118,10 @@ def test_text_is_escaped(report_dict: dict[str, Any]) -> None:
     data = _plain(report_dict)
     data["experiment"]["name"] = '<script>alert("x")</script>'
     data["diagnostics"]["findings"][0]["message"] = "logits <±158,000> & 100% DOWN"
-    data["extras"] = {"<b>bold</b>": [{"<i>col</i>": "<img src=x onerror=alert(1)>"}]}
+    data["gate"]["checks"][0]["detail"] = "<b>bold</b> <i>x</i> <img src=x onerror=alert(1)>"
     report = ExperimentReport.model_validate(data)
     parts = [(sid, sid, fn(report)) for sid, fn in (("headline", headline), ("gate", gate),
-                                                    ("diagnostics", diagnostics), ("extras", extras))]
+                                                    ("diagnostics", diagnostics))]
     html = page(f"{report.experiment.name} report", parts)
     assert "<script" not in html and "<b>bold" not in html and "<img src=x" not in html
     assert "<i>" not in html
@@ -133,7 +133,7 @@ def test_text_is_escaped(report_dict: dict[str, Any]) -> None:
 def test_minimal_report_renders_without_optional_sections(report_dict: dict[str, Any],
                                                           tmp_path: Path) -> None:
     data = _plain(report_dict)
-    for key in ("calibration", "backtest", "registry", "extras", "share_over_time"):
+    for key in ("calibration", "backtest", "registry", "share_over_time"):
         data.pop(key)
     for fold in data["folds"]:
         fold["history"] = []
@@ -141,7 +141,7 @@ def test_minimal_report_renders_without_optional_sections(report_dict: dict[str,
     html = html_path.read_text(encoding="utf-8")
     for section_id in SECTION_IDS:
         assert f'<section id="{section_id}">' in html
-    assert '<section id="extras">' not in html
+    assert '<section id="backtest">' not in html
     assert "No calibration was recorded" in html and "No training history" in html
 
 

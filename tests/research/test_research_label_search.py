@@ -16,14 +16,8 @@ from tradewind.cli import app
 from tradewind.config import Experiment, validate_section
 from tradewind.data import synthetic_market
 from tradewind.exceptions import ConfigError
-from tradewind.labels import (
-    LabelSpec,
-    forward_returns,
-    load_label_spec,
-    make_labels,
-    search_labels,
-    write_label_spec,
-)
+from tradewind.labels import LabelSpec, forward_returns, make_labels
+from tradewind.research import load_label_spec, search_labels, write_label_spec
 
 runner = CliRunner()
 

@@ -237,7 +237,14 @@ def test_without_validation_rows_trains_every_epoch(tiny_models, planted_data) -
 
 def test_progress_bar_runs(tiny_models, planted_data, capsys) -> None:
     torch.manual_seed(0)
-    fit(tiny_models["mlp"](3, 3), planted_data, TrainSpec(epochs=1, **CPU), progress=True)
+    result = fit(tiny_models["mlp"](3, 3), planted_data, TrainSpec(epochs=1, **CPU), progress=True)
+    shown = capsys.readouterr()
+    record = result.history[0]
+    assert f"epoch 1: loss {record.train_loss:.4f}" in shown.out + shown.err
+    assert "epoch 1 batches" in shown.out + shown.err
+    fit(tiny_models["mlp"](3, 3), planted_data, TrainSpec(epochs=1, **CPU), progress=False)
+    quiet = capsys.readouterr()
+    assert quiet.out == quiet.err == ""
 
 
 def test_smote_through_fit_needs_window_length_one(tiny_models, make_planted) -> None:

@@ -34,6 +34,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from tradewind.calibration import calibrator_from_dict
+from tradewind.data.atomic import file_sha256
 from tradewind.dataset import Normalizer, Windows
 from tradewind.exceptions import BundleError, SchemaMismatchError
 from tradewind.features import Features, FeatureSpec, compute
@@ -95,14 +96,6 @@ def data_fingerprint(candles: pd.DataFrame) -> str:
     digest = hashlib.sha256()
     digest.update(np.ascontiguousarray(pd.DatetimeIndex(candles.index).as_unit("ns").asi8).tobytes())
     digest.update(np.ascontiguousarray(candles.to_numpy(dtype=np.float64)).tobytes())
-    return digest.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -285,7 +278,7 @@ def save_bundle(path: str | Path, model: torch.nn.Module, manifest: BundleManife
             json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True),
             encoding="utf-8",
         )
-        lines = [f"{_sha256(tmp / name)}  {name}" for name in (WEIGHTS, MANIFEST)]
+        lines = [f"{file_sha256(tmp / name)}  {name}" for name in (WEIGHTS, MANIFEST)]
         (tmp / CHECKSUMS).write_text("\n".join(lines) + "\n", encoding="utf-8")
         old = None
         if path.exists():
@@ -315,7 +308,7 @@ def _verify_checksums(path: Path) -> None:
             raise BundleError(f"{path}: {CHECKSUMS} has no entry for {name}")
         if not file.is_file():
             raise BundleError(f"{path}: {name} is missing")
-        actual = _sha256(file)
+        actual = file_sha256(file)
         if actual != expected[name]:
             raise BundleError(
                 f"{file}: checksum mismatch (expected {expected[name][:12]}…, got "

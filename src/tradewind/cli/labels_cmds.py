@@ -100,8 +100,8 @@ def search_cmd(
     set_: SetOption = None,
 ) -> None:
     from tradewind.config import load_experiment
-    from tradewind.labels import search_labels, write_label_spec
     from tradewind.pipeline.prepare import load_candles
+    from tradewind.research import search_labels, write_label_spec
 
     exp = load_experiment(experiment, set_ or [])
     result = search_labels(

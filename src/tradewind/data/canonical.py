@@ -13,7 +13,7 @@ import pandas as pd
 
 from tradewind.exceptions import DataError
 
-__all__ = ["COLUMNS", "PRICE_COLUMNS", "as_utc_index", "check_canonical", "empty_candles"]
+__all__ = ["COLUMNS", "PRICE_COLUMNS", "as_utc_index", "check_canonical"]
 
 COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
@@ -26,17 +26,14 @@ def as_utc_index(values: pd.DatetimeIndex | pd.Series | np.ndarray) -> pd.Dateti
     return index.as_unit("ns").rename("timestamp")
 
 
-def empty_candles() -> pd.DataFrame:
-    """A canonical frame with no rows."""
-    index = as_utc_index(pd.DatetimeIndex([], tz="UTC"))
-    return pd.DataFrame({c: np.array([], dtype=np.float64) for c in COLUMNS}, index=index)
-
-
-def check_canonical(df: pd.DataFrame, where: str) -> None:
+def check_canonical(df: pd.DataFrame, where: str, *, frame_only: bool = False) -> None:
     """Raise DataError unless ``df`` has the canonical shape (columns, dtypes, UTC index).
 
-    Only the shape is checked here; the values (order, OHLC consistency, ...) are the
-    business of ``validate``.
+    ``frame_only=True`` checks only what every reader of candles needs: a DataFrame with
+    the five columns and a DatetimeIndex (``validate`` reports a naive index or text
+    columns as findings; ``features.compute`` converts the columns itself). Only the
+    shape is checked here; the values (order, OHLC consistency, ...) are the business of
+    ``validate``.
     """
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"{where}: expected a pandas DataFrame of candles, got {type(df).__name__}")
@@ -51,6 +48,8 @@ def check_canonical(df: pd.DataFrame, where: str) -> None:
             f"{where}: the index is a {type(df.index).__name__}, not a DatetimeIndex of bar open "
             "times. Fix: set_index('timestamp') or build the frame with read_candles/load"
         )
+    if frame_only:
+        return
     if df.index.tz is None or str(df.index.tz) != "UTC":
         raise DataError(
             f"{where}: the index timezone is {df.index.tz!s} but candles are stored in UTC. "

@@ -42,6 +42,7 @@ import pandas as pd
 from tradewind.data.canonical import COLUMNS, as_utc_index
 from tradewind.data.store import Store
 from tradewind.exceptions import ConfigError, FetchError
+from tradewind.extras import require
 from tradewind.timeframes import timeframe_seconds
 
 __all__ = ["FetchResult", "fetch", "make_exchange"]
@@ -67,7 +68,7 @@ class FetchResult:
 
 def make_exchange(name: str) -> Any:
     """A real ccxt exchange with ccxt's own rate limiting on (``enableRateLimit``)."""
-    import ccxt
+    ccxt = require("ccxt", f"exchange {name!r}")
 
     if name not in ccxt.exchanges:
         close = difflib.get_close_matches(name, ccxt.exchanges, n=5)
@@ -225,7 +226,7 @@ class _Session:
 
     def call(self, cursor: int) -> list[list[Any]]:
         """``fetch_ohlcv`` with the rate-limit pause and retries of network errors."""
-        import ccxt
+        ccxt = require("ccxt", "data fetch")
 
         attempt = 0
         while True:

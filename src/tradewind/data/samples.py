@@ -1,23 +1,21 @@
-"""Real candles that ship with the PyPI ``backtesting`` package, by a short name.
+"""Real candles shipped inside tradewind (``tradewind/data/sample_candles``), by a short name.
 
-``sample:eurusd-1h`` is ``backtesting.test.EURUSD`` (hourly EUR/USD FX, April 2017 to
-February 2018, 5,000 bars; weekends are gaps) and ``sample:goog-1d`` is
-``backtesting.test.GOOG`` (daily NASDAQ:GOOG, 2004 to 2013, 2,148 bars; weekends and
-holidays are gaps). Both files have timezone-naive timestamps: they are read as UTC
-and ``validate`` reports that assumption. The CSV files are read directly (the
-``backtesting`` package itself is not imported).
+``sample:eurusd-1h`` is hourly EUR/USD FX, April 2017 to February 2018, 5,000 bars
+(weekends are gaps) and ``sample:goog-1d`` is daily NASDAQ:GOOG, 2004 to 2013, 2,148 bars
+(weekends and holidays are gaps): the test data of backtesting.py, copied unchanged (origin
+and checksums in ``sample_candles/README.md``). Both files have timezone-naive
+timestamps: they are read as UTC and ``validate`` reports that assumption.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import as_file, files
 
 import pandas as pd
 
 from tradewind.data.read import read_candles
-from tradewind.exceptions import ConfigError, DataError
+from tradewind.exceptions import ConfigError
 
 __all__ = ["list_samples", "load_sample", "sample_timeframe"]
 
@@ -58,15 +56,11 @@ def sample_timeframe(name: str) -> str:
 def load_sample(name: str) -> pd.DataFrame:
     """Read one sample into the canonical frame (not validated; ``load`` validates).
 
-    Raises ConfigError for an unknown name and DataError when ``backtesting`` is not
-    installed.
+    Raises ConfigError for an unknown name.
     """
     sample = _get(name)
-    spec = importlib.util.find_spec("backtesting")
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"sample {name!r} needs the 'backtesting' package: pip install backtesting")
-    path = Path(next(iter(spec.submodule_search_locations))) / "test" / sample.file
-    frame = read_candles(path, tz="UTC")
+    with as_file(files("tradewind.data") / "sample_candles" / sample.file) as path:
+        frame = read_candles(path, tz="UTC")
     frame.attrs["source"] = f"sample:{name}"
     frame.attrs["description"] = sample.description
     return frame

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from tradewind.data.canonical import COLUMNS, PRICE_COLUMNS
+from tradewind.data.canonical import COLUMNS, PRICE_COLUMNS, check_canonical
 from tradewind.data.gaps import spacing_stats
 from tradewind.exceptions import DataError
 from tradewind.timeframes import infer_timeframe, timeframe_seconds
@@ -219,7 +219,7 @@ def validate(df: pd.DataFrame, *, timeframe: str | None = None) -> ValidationRep
         common spacing; spacings that are not whole multiples of it are
         ``mixed_timeframe`` errors and whole multiples above one bar are ``gaps``.
     """
-    _require_frame(df)
+    check_canonical(df, "validate", frame_only=True)
     index = pd.DatetimeIndex(df.index).as_unit("ns")
     n = len(index)
     if n == 0:
@@ -360,22 +360,6 @@ def _spacing_findings(
                 f"largest misses {stats.largest_gap_bars} bar(s) from {at}{note}",
                 SOFT_RULES["gaps"],
             )
-        )
-
-
-def _require_frame(df: pd.DataFrame) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"validate: expected a DataFrame of candles, got {type(df).__name__}")
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise DataError(
-            f"validate: missing column(s) {missing}; found {list(map(str, df.columns))}. "
-            "Fix: read the file with read_candles/load"
-        )
-    if not isinstance(df.index, pd.DatetimeIndex):
-        raise DataError(
-            f"validate: the index is a {type(df.index).__name__}, not a DatetimeIndex of bar "
-            "open times. Fix: set_index('timestamp')"
         )
 
 

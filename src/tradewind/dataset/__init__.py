@@ -10,7 +10,8 @@
 from tradewind.dataset.leakage import check_splits
 from tradewind.dataset.normalize import Normalizer, NormalizerSpec
 from tradewind.dataset.samples import SampleIndex
-from tradewind.dataset.splits import Split, SplitSpec, holdout_split, make_splits, walk_forward
+from tradewind.dataset.split import Split
+from tradewind.dataset.splits import SplitSpec, holdout_split, make_splits, walk_forward
 from tradewind.dataset.windows import Windows
 
 __all__ = [

@@ -10,14 +10,11 @@ positions and the fix.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tradewind.dataset.split import Split
 from tradewind.exceptions import LeakageError
-
-if TYPE_CHECKING:
-    from tradewind.dataset.splits import Split
 
 __all__ = ["check_splits"]
 

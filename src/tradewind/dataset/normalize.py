@@ -9,8 +9,6 @@ as JSON, and refuses inputs whose columns do not match.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradewind.data.atomic import write_json_atomic
 from tradewind.exceptions import ConfigError, DataError, NotFittedError, SchemaMismatchError
 
 __all__ = ["Normalizer", "NormalizerSpec"]
@@ -264,21 +263,8 @@ class Normalizer:
         return norm
 
     def save_json(self, path: str | Path) -> Path:
-        """Write :meth:`to_dict` to ``path`` atomically (temp file + rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        """Write :meth:`to_dict` to ``path`` atomically (``data.atomic``)."""
+        return write_json_atomic(path, self.to_dict())
 
     @classmethod
     def load_json(cls, path: str | Path) -> Normalizer:

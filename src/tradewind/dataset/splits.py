@@ -24,13 +24,13 @@ Embargo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradewind.dataset.leakage import check_splits
+from tradewind.dataset.split import Split
 from tradewind.exceptions import ConfigError
 
 __all__ = ["Split", "SplitSpec", "check_splits", "holdout_split", "make_splits", "walk_forward"]
@@ -106,26 +106,6 @@ class SplitSpec(BaseModel):
                 "remove n_folds or use scheme: walk_forward"
             )
         return self
-
-
-@dataclass(frozen=True)
-class Split:
-    """One fold: sorted int64 sample positions of each segment (see the module docstring).
-
-    ``purge`` is the gap actually left between segments (``max(spec.purge, horizon)``),
-    ``embargo`` the positions withheld after the test segment before training resumes.
-    """
-
-    fold: int
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray
-    purge: int
-    embargo: int
-
-    def __post_init__(self) -> None:
-        for name in ("train", "val", "test"):
-            object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=np.int64))
 
 
 def _resolve(value: float | int, n: int) -> int:

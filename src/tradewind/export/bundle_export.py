@@ -6,13 +6,9 @@ from pathlib import Path
 from typing import Literal
 
 from tradewind.artifacts.bundle import load_bundle
+from tradewind.data.atomic import file_sha256, write_json_atomic
 from tradewind.exceptions import BundleError
-from tradewind.export.documents import (
-    export_manifest,
-    file_sha256,
-    scalers_document,
-    write_json,
-)
+from tradewind.export.documents import export_manifest, scalers_document
 from tradewind.export.onnx_export import Exporter, export_onnx
 
 __all__ = ["MANIFEST_FILE", "ONNX_FILE", "SCALERS_FILE", "export_bundle"]
@@ -53,11 +49,11 @@ def export_bundle(
         onnx_path = out_dir / ONNX_FILE
         onnx_info = export_onnx(bundle, onnx_path, exporter=exporter, verify=verify)
         written.append(onnx_path)
-    scalers_path = write_json(out_dir / SCALERS_FILE, scalers_document(bundle))
+    scalers_path = write_json_atomic(out_dir / SCALERS_FILE, scalers_document(bundle))
     written.append(scalers_path)
     files = {p.name: file_sha256(p) for p in written}
     if onnx_info is not None:
         onnx_info["sha256"] = files[ONNX_FILE]
-    manifest_path = write_json(out_dir / MANIFEST_FILE, export_manifest(bundle, files, onnx_info))
+    manifest_path = write_json_atomic(out_dir / MANIFEST_FILE, export_manifest(bundle, files, onnx_info))
     written.append(manifest_path)
     return written

@@ -11,12 +11,7 @@ schema is documented field by field in ``docs/EXPORT.md``.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from tradewind import __version__
@@ -28,9 +23,7 @@ __all__ = [
     "EXPORT_VERSION",
     "SCALERS_FORMAT",
     "export_manifest",
-    "file_sha256",
     "scalers_document",
-    "write_json",
 ]
 
 SCALERS_FORMAT = "tradewind.scalers"
@@ -127,28 +120,3 @@ def export_manifest(
         "onnx": onnx,
         "files": dict(sorted(files.items())),
     }
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def write_json(path: Path, document: dict[str, Any]) -> Path:
-    """Write ``document`` as indented JSON atomically (temp file + rename); NaN is refused."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -28,6 +28,7 @@ import torch
 from tradewind.artifacts.bundle import Bundle
 from tradewind.exceptions import BundleError
 from tradewind.export.wrapper import CalibratedModel
+from tradewind.extras import require
 
 __all__ = [
     "ONNX_UNSUPPORTED",
@@ -93,8 +94,7 @@ def verify_onnx(
     Raises :class:`BundleError` when ONNX Runtime and PyTorch disagree by more than
     ``tolerance`` on probabilities (absolute) or logits (relative to ``max(1, |logit|)``).
     """
-    import onnxruntime as ort
-
+    ort = require("onnxruntime", "checking an ONNX export")
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1  # probe batches are tiny; spare a busy machine
     options.inter_op_num_threads = 1
@@ -179,6 +179,10 @@ def export_onnx(
     if exporter not in _DEFAULT_OPSET:
         raise BundleError(f"unknown ONNX exporter {exporter!r}; use 'torchscript' or 'dynamo'")
     opset = int(opset if opset is not None else _DEFAULT_OPSET[exporter])
+    if exporter == "dynamo":
+        require("onnxscript", "ONNX export with the dynamo exporter")
+    if verify:
+        require("onnxruntime", "checking an ONNX export")
     model = CalibratedModel(bundle)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"

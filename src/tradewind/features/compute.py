@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tradewind.data.canonical import COLUMNS, check_canonical
 from tradewind.data.validate import absurd_magnitude_rows
 from tradewind.exceptions import ConfigError, DataError
 from tradewind.features.bars import Bars
@@ -24,7 +25,6 @@ from tradewind.timeframes import infer_timeframe, timeframe_seconds
 
 __all__ = ["Features", "compute", "warmup_bars"]
 
-_COLUMNS = ("open", "high", "low", "close", "volume")
 
 
 @dataclass(frozen=True)
@@ -53,20 +53,8 @@ class Features:
 
 
 def _validated(candles: pd.DataFrame) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray]]:
-    if not isinstance(candles, pd.DataFrame):
-        raise DataError(f"candles must be a pandas DataFrame, got {type(candles).__name__}")
-    missing = [c for c in _COLUMNS if c not in candles.columns]
-    if missing:
-        raise DataError(
-            f"candles lack column(s) {missing} (have {list(candles.columns)}); "
-            "features need open, high, low, close, volume"
-        )
+    check_canonical(candles, "features", frame_only=True)
     index = candles.index
-    if not isinstance(index, pd.DatetimeIndex):
-        raise DataError(
-            f"candles need a DatetimeIndex of bar open times, got {type(index).__name__}; "
-            "set the timestamp column as the index"
-        )
     if len(index) > 1:
         steps = np.diff(index.as_unit("ns").asi8)
         bad = np.flatnonzero(steps <= 0)
@@ -76,7 +64,7 @@ def _validated(candles: pd.DataFrame) -> tuple[pd.DatetimeIndex, dict[str, np.nd
                 f"{index[bad[0]]} (row {bad[0] + 1}); sort and de-duplicate the candles"
             )
     arrays: dict[str, np.ndarray] = {}
-    for column in _COLUMNS:
+    for column in COLUMNS:
         try:
             values = candles[column].to_numpy(dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -142,7 +130,7 @@ def _higher_columns(
 ) -> tuple[list[str], list[np.ndarray], int]:
     seconds = timeframe_seconds(higher.timeframe)
     times = index.as_unit("ns").asi8
-    bars = resample_ohlcv(times, *(arrays[c] for c in _COLUMNS), seconds)
+    bars = resample_ohlcv(times, *(arrays[c] for c in COLUMNS), seconds)
     rows = align_to_base(times, bars.open_ns, seconds, base_seconds)
     warm = _higher_warmup(spec, higher)
     first = int(np.searchsorted(rows, warm, side="left"))
@@ -241,7 +229,7 @@ def compute(candles: pd.DataFrame, spec: FeatureSpec, *, timeframe: str | None =
 
 def _compute(candles: pd.DataFrame, spec: FeatureSpec, timeframe: str | None) -> Features:
     index, arrays = _validated(candles)
-    bars = Bars(*(arrays[c] for c in _COLUMNS), spec.params)
+    bars = Bars(*(arrays[c] for c in COLUMNS), spec.params)
     names: list[str] = []
     columns: list[np.ndarray] = []
     for name in spec.sets:

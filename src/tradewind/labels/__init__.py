@@ -2,8 +2,8 @@
 
 ``make_labels(candles, LabelSpec)`` returns a :class:`LabelSet` aligned with the candles;
 ``ExitSpec`` is the one description of a trade's exits, shared with the backtester through
-:func:`barrier_levels` and the numba :func:`first_touch`. :func:`search_labels` searches
-thresholds offline (Optuna TPE) on the training period only.
+:func:`barrier_levels` and the numba :func:`first_touch`. The offline search of thresholds
+over an experiment is :func:`tradewind.research.search_labels`.
 """
 
 from tradewind.labels.balance import label_balance
@@ -16,28 +16,17 @@ from tradewind.labels.barriers import (
     first_touch,
 )
 from tradewind.labels.make import LabelSet, adaptive_threshold, forward_returns, make_labels
-from tradewind.labels.search import (
-    OBJECTIVES,
-    LabelSearchResult,
-    LabelTrial,
-    load_label_spec,
-    search_labels,
-    write_label_spec,
-)
 from tradewind.labels.spec import AdaptiveThreshold, ExitSpec, LabelKind, LabelSpec, class_names
 
 __all__ = [
-    "OBJECTIVES",
     "OUTCOME_STOP",
     "OUTCOME_TAKE_PROFIT",
     "OUTCOME_TIME",
     "AdaptiveThreshold",
     "ExitSpec",
     "LabelKind",
-    "LabelSearchResult",
     "LabelSet",
     "LabelSpec",
-    "LabelTrial",
     "adaptive_threshold",
     "atr",
     "barrier_levels",
@@ -45,8 +34,5 @@ __all__ = [
     "first_touch",
     "forward_returns",
     "label_balance",
-    "load_label_spec",
     "make_labels",
-    "search_labels",
-    "write_label_spec",
 ]

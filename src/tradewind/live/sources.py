@@ -19,6 +19,7 @@ import pandas as pd
 
 from tradewind.data.canonical import COLUMNS, as_utc_index
 from tradewind.exceptions import ConfigError, DataError, FetchError
+from tradewind.extras import require
 from tradewind.signals.generate import check_candles
 from tradewind.timeframes import infer_timeframe, timeframe_seconds
 
@@ -119,7 +120,7 @@ class ExchangeSource:
         """Nothing to do: the exchange always serves the newest bars."""
 
     def _call(self, since: int, limit: int) -> list[list[Any]]:
-        import ccxt
+        ccxt = require("ccxt", "live --exchange")
 
         where = f"live {getattr(self.exchange, 'id', 'exchange')} {self.symbol} {self.timeframe}"
         attempt = 0

@@ -36,6 +36,7 @@ from tradewind.pipeline.outdir import open_run_folder
 from tradewind.pipeline.policy import check_policy_rows
 from tradewind.pipeline.prepare import Prepared, load_candles, prepare
 from tradewind.pipeline.reporting import build_report, importance_section, log_to_registry
+from tradewind.pipeline.requirements import check_optional_packages
 from tradewind.pipeline.teacher import teacher_student_section
 from tradewind.report import write_report
 
@@ -107,6 +108,7 @@ def run_experiment(
     end (see :mod:`tradewind.pipeline.outdir`).
     """
     console = console or Console(stderr=True, quiet=not progress)
+    check_optional_packages(exp)
     folder = open_run_folder(out_dir, overwrite=overwrite)  # refuses a folder up front
     out_dir = folder.staging
     if data is not None:

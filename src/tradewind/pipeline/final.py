@@ -69,14 +69,14 @@ def refit_and_bundle(
         teacher_spec = final_training_spec(exp, folds, teacher=True)
         teacher = train_and_calibrate(
             prep, exp, train, val, training=teacher_spec, seed=exp.seed, progress=progress,
-            description="refit teacher", model_spec=exp.teacher.model,
+            model_spec=exp.teacher.model,
             use_side=exp.teacher.use_side,
         )
         teacher_info = {"model": exp.teacher.model.model_dump(mode="json"),
                         "epochs": teacher_spec.epochs, "params": teacher.n_params}
     trained = train_and_calibrate(
         prep, exp, train, val, training=spec, seed=exp.seed, progress=progress,
-        description="refit", teacher=teacher,
+        teacher=teacher,
     )
     if exp.backtest.enabled and exp.policy.fit:
         chosen = fit_fold_policy(exp, prep, val, trained.calibrator.predict_proba(trained.val_logits),

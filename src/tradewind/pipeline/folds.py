@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tradewind.calibration import CalibrationOutcome, make_calibrator, softmax
+from tradewind.calibration import CalibrationOutcome, make_calibrator
 from tradewind.config import Experiment
 from tradewind.dataset import Normalizer, Split, Windows
 from tradewind.evaluation import FoldImportance, classification_metrics, fold_importance
@@ -96,7 +96,6 @@ def train_and_calibrate(
     training: TrainSpec | None = None,
     seed: int = 0,
     progress: bool = True,
-    description: str = "",
     model_spec: ModelSpec | None = None,
     use_side: bool = True,
     teacher: TrainedModel | None = None,
@@ -165,13 +164,13 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
     if exp.teacher is not None:
         teacher = train_and_calibrate(
             prep, exp, train_rows, val_rows, training=exp.teacher.training_spec(exp.training),
-            seed=exp.seed + split.fold, progress=progress, description=f"fold {split.fold} teacher",
+            seed=exp.seed + split.fold, progress=progress,
             model_spec=exp.teacher.model, use_side=exp.teacher.use_side,
         )
         teacher_out = _score(teacher, prep, test_rows)
     trained = train_and_calibrate(
         prep, exp, train_rows, val_rows, seed=exp.seed + split.fold, progress=progress,
-        description=f"fold {split.fold}", teacher=teacher,
+        teacher=teacher,
     )
     scored = _score(trained, prep, test_rows)  # trained.tta is exp.training.tta
     temperature = getattr(trained.calibrator, "temperature_", None)
@@ -215,7 +214,3 @@ def _score(trained: TrainedModel, prep: Prepared, rows: np.ndarray) -> TeacherOu
         metrics=classification_metrics(prep.y[rows], probs, list(prep.classes)).to_dict(),
     )
 
-
-def uncalibrated_probs(logits: np.ndarray) -> np.ndarray:
-    """Softmax of raw logits, for ECE before calibration."""
-    return softmax(logits)

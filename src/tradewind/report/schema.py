@@ -493,9 +493,14 @@ class ExperimentReport(Section):
     )
     bundle: str = Field(description="Path of the saved model bundle.")
     registry: RegistryInfo | None = Field(None, description="MLflow run and model version, if logged.")
-    extras: FreeDict | None = Field(
-        None, description="Further sections (teacher vs student, feature importance), name → table."
-    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_empty_extras(cls, data: Any) -> Any:
+        """Reports written before ``extras`` was retired carry ``"extras": null``: still readable."""
+        if isinstance(data, dict) and "extras" in data and data["extras"] is None:
+            return {key: value for key, value in data.items() if key != "extras"}
+        return data
 
     @model_validator(mode="after")
     def _known_classes(self) -> ExperimentReport:

@@ -17,7 +17,7 @@ __all__ = ["SECTION_IDS", "render_html"]
 
 SECTION_IDS = ("headline", "baselines", "gate", "metrics", "folds", "calibration", "confusion",
                "shares", "training", "diagnostics", "data")
-"""Sections every report has; ``backtest``, ``importance`` and ``extras`` follow when present."""
+"""Sections every report has; ``backtest``, ``importance`` and ``export`` follow when present."""
 
 
 def _when(ts: datetime) -> str:
@@ -378,20 +378,6 @@ def policy(r: ExperimentReport) -> str:
     ])
 
 
-def _extra_table(content: Any) -> str:
-    """A table for one extras entry: list of rows, name → row dicts, or name → value."""
-    if isinstance(content, list) and content and all(isinstance(row, dict) for row in content):
-        cols = list(dict.fromkeys(k for row in content for k in row))
-        return table(cols, [[value(row.get(c)) for c in cols] for row in content])
-    if isinstance(content, dict) and content and all(isinstance(v, dict) for v in content.values()):
-        cols = list(dict.fromkeys(k for row in content.values() for k in row))
-        return table(["", *cols], [[name, *(value(row.get(c)) for c in cols)]
-                                   for name, row in content.items()])
-    if isinstance(content, dict):
-        return kv_table(content)
-    return f"<p>{esc(value(content))}</p>"
-
-
 def _ranked(x: float | None, rank: int | None) -> str:
     return "—" if x is None else f"{num(x)} (#{rank})"
 
@@ -429,12 +415,6 @@ def importance(r: ExperimentReport) -> str:
     return "\n".join(parts)
 
 
-def extras(r: ExperimentReport) -> str:
-    """Further sections added by later stages, one table each."""
-    return "\n".join(f"<h3>{esc(name)}</h3>{_extra_table(content)}"
-                     for name, content in (r.extras or {}).items()) or "<p>No extras.</p>"
-
-
 _SECTIONS = (("headline", "Verdict", headline), ("baselines", "Model vs baselines", baselines),
              ("gate", "Promotion gate", gate), ("metrics", "Out-of-sample metrics", metrics),
              ("folds", "Folds", folds), ("calibration", "Calibration", calibration),
@@ -456,7 +436,5 @@ def render_html(report: ExperimentReport) -> str:
         parts.append(("importance", "Feature importance", importance(report)))
     if report.export is not None:
         parts.append(("export", "Export", kv_table(report.export)))
-    if report.extras:
-        parts.append(("extras", "Extras", extras(report)))
     verdict = "PASSED" if report.gate.passed else "REFUSED"
     return page(f"{report.experiment.name} — {verdict} — tradewind report", parts)

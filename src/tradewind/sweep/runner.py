@@ -24,6 +24,7 @@ from rich.console import Console
 
 from tradewind.artifacts import Registry
 from tradewind.exceptions import ConfigError
+from tradewind.extras import require
 from tradewind.sweep.driver import STUDY_FILE, SweepDriver
 from tradewind.sweep.leaderboard import Leaderboard, build_leaderboard, write_leaderboard
 from tradewind.sweep.ledger import (
@@ -272,6 +273,8 @@ def run_sweep(
     progress
         Print what happens (stderr).
     """
+    require("ray.tune", "tradewind sweep")
+    require("optuna", "tradewind sweep")
     console = console or Console(stderr=True, quiet=not progress)
     sweep_dir = Path(out_dir if out_dir is not None else Path("out/sweeps") / sweep.name).resolve()
     grid = check_space(sweep)

@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from imblearn.over_sampling import SMOTE
 
 from tradewind.exceptions import DataError
+from tradewind.extras import require
 
 __all__ = ["chunked_smote", "smote_chunks"]
 
@@ -60,6 +60,7 @@ def smote_chunks(
     X = np.asarray(X)
     y = np.asarray(y, dtype=np.int64)
     _check(X, y, chunk_size, k_neighbors)
+    SMOTE = require("imblearn.over_sampling", "training.smote").SMOTE
     for i, start in enumerate(range(0, len(y), chunk_size)):
         Xc = X[start : start + chunk_size]
         yc = y[start : start + chunk_size]

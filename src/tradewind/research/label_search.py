@@ -1,5 +1,7 @@
 """Offline search of label thresholds with Optuna TPE (seed 001, improvement #6).
 
+Optuna comes with the ``sweep`` extra (``pip install 'tradewind[sweep]'``).
+
 ``search_labels`` explores the free parameters of an experiment's labels and returns the
 best :class:`~tradewind.labels.LabelSpec` for a stated objective:
 
@@ -45,8 +47,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from tradewind.config import Experiment
+from tradewind.data.atomic import write_text_atomic
 from tradewind.exceptions import ConfigError, DataError
-from tradewind.labels._search_space import (
+from tradewind.extras import require
+from tradewind.labels import LabelSpec, class_names, make_labels
+from tradewind.pipeline.prepare import load_candles
+from tradewind.research._label_space import (
     MODELS,
     balance_loss,
     check_target,
@@ -56,11 +63,9 @@ from tradewind.labels._search_space import (
     training_part,
     val_mcc,
 )
-from tradewind.labels.make import make_labels
-from tradewind.labels.spec import LabelSpec, class_names
 
 if TYPE_CHECKING:
-    from tradewind.config import Experiment
+    import optuna
 
 __all__ = [
     "OBJECTIVES",
@@ -187,8 +192,7 @@ def search_labels(
     candles:
         Candles to use instead of loading ``exp.data`` (tests, notebooks).
     """
-    import optuna
-
+    optuna = require("optuna", "labels search")
     if objective not in OBJECTIVES:
         raise ConfigError(
             f"labels search: unknown objective {objective!r}; choose from {list(OBJECTIVES)}"
@@ -207,8 +211,6 @@ def search_labels(
     if choices[0] < 1:
         raise ConfigError(f"labels search: horizons must be >= 1, got {choices}")
     if candles is None:
-        from tradewind.pipeline.prepare import load_candles
-
         candles = load_candles(exp)
     part = training_part(exp, candles, with_features=objective == "val_mcc")
     space = search_bounds(exp, part, choices, bounds or {})
@@ -294,8 +296,6 @@ def _optimize(study: Any, evaluate: Callable[[Any], float], n_trials: int, progr
 
 def write_label_spec(result: LabelSearchResult, path: str | Path) -> Path:
     """Write ``result.to_yaml()`` to ``path`` atomically; return the path."""
-    from tradewind.data.atomic import write_text_atomic
-
     return write_text_atomic(path, result.to_yaml())
 
 

@@ -1,5 +1,5 @@
-"""The pieces of :func:`tradewind.labels.search_labels`: the training period, the search
-space and the two objectives (formulas in :mod:`tradewind.labels.search`).
+"""The pieces of :func:`tradewind.research.search_labels`: the training period, the search
+space and the two objectives (formulas in :mod:`tradewind.research.label_search`).
 
 Rows here are feature rows (candles after the feature warm-up); ``test_start`` is the first
 row of the experiment's first walk-forward test segment and nothing from it on is read.
@@ -10,17 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from tradewind.config import Experiment
+from tradewind.dataset import walk_forward
+from tradewind.evaluation import lagged_features
 from tradewind.exceptions import ConfigError, DataError
-from tradewind.labels.make import forward_returns, make_labels
-from tradewind.labels.spec import LabelSpec
-
-if TYPE_CHECKING:
-    from tradewind.config import Experiment
+from tradewind.features import compute
+from tradewind.labels import LabelSpec, forward_returns, make_labels
 
 MODELS: tuple[str, ...] = ("logistic", "lightgbm")
 _ATR_BOUNDS = (0.25, 6.0)
@@ -40,10 +39,6 @@ class TrainingPart:
 
 
 def training_part(exp: Experiment, candles: pd.DataFrame, with_features: bool) -> TrainingPart:
-    from tradewind.dataset import walk_forward
-    from tradewind.evaluation import lagged_features
-    from tradewind.features import compute
-
     feats = compute(candles, exp.features)
     rows = candles.index.get_indexer(feats.frame.index)
     y = make_labels(candles, exp.labels).y[rows]
