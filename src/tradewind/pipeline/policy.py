@@ -274,7 +274,9 @@ def _section(exp: Experiment, folds: Sequence[FoldResult], fits: Sequence[Policy
     beats = None
     if "logistic_fitted" in traded:
         base = traded["logistic_fitted"].stats
-        beats = bool(fitted.sharpe_ci_low > max(base.sharpe, 0.0)) if fitted.n_trades else False
+        if fitted.n_trades or base.n_trades:
+            beats = bool(fitted.n_trades and fitted.sharpe_ci_low > max(
+                base.sharpe if base.n_trades else 0.0, 0.0))
     return {
         "objective": exp.policy.objective,
         "level": exp.policy.level,
@@ -291,20 +293,30 @@ def _section(exp: Experiment, folds: Sequence[FoldResult], fits: Sequence[Policy
     }
 
 
+def _span(ci: list) -> str:
+    return "n/a" if ci[0] is None or ci[1] is None else f"[{ci[0]:+.2f}, {ci[1]:+.2f}]"
+
+
 def _headline(results: dict[str, dict[str, Any]], tradable: bool, beats: bool | None,
               level: float) -> str:
-    fit = results["fitted"]
-    ci = fit["sharpe_ci"]
-    span = ("n/a" if ci[0] is None or ci[1] is None
-            else f"[{ci[0]:+.2f}, {ci[1]:+.2f}]")
-    first = (f"Trading edge after costs {'SHOWN' if tradable else 'NOT shown'}: the fitted "
-             f"policy made {fit['n_trades']} out-of-sample trades, Sharpe {level:.0%} interval "
-             f"{span}.")
+    fit, every = results["fitted"], results["every_signal"]
+    verdict = f"Trading edge after costs {'SHOWN' if tradable else 'NOT shown'}: "
+    if fit["n_trades"] == 0:
+        verdict += ("the fitted policy never traded (no candidate paid after costs on the "
+                    "validation rows).")
+    else:
+        verdict += (f"the fitted policy made {fit['n_trades']} out-of-sample trades, Sharpe "
+                    f"{level:.0%} interval {_span(fit['sharpe_ci'])}.")
+    verdict += f" Every-signal trading: Sharpe {_span(every['sharpe_ci'])}."
+    base = results.get("logistic_fitted")
+    if base is None:
+        return verdict
     if beats is None:
-        return first
-    return first + (" It beats the same fitting on the logistic baseline's probabilities."
-                    if beats else " It does not beat the same fitting on the logistic "
-                    "baseline's probabilities.")
+        return verdict + (" The same fitting on the logistic baseline's probabilities found "
+                          "nothing to trade either.")
+    return verdict + (" It beats the same fitting on the logistic baseline's probabilities."
+                      if beats else " It does not beat the same fitting on the logistic "
+                      "baseline's probabilities.")
 
 
 def _curves(traded: dict[str, TradedPolicy]) -> dict[str, list]:

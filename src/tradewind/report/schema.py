@@ -438,7 +438,8 @@ class PolicySection(Section):
         description="The fitted policy's Sharpe interval lies above 0 with enough trades."
     )
     beats_baseline: bool | None = Field(
-        None, description="The fitted policy's Sharpe lower bound exceeds the logistic policy's Sharpe."
+        None, description="The fitted policy's Sharpe lower bound exceeds the logistic policy's "
+        "Sharpe (null when neither traded)."
     )
     headline: str = Field(description="One line: was a tradable edge shown, and against the baseline?")
     equity: FreeDict | None = Field(
