@@ -88,6 +88,8 @@ CASES: dict[str, Case] = {
     "labels-search-missing-out": Case(("labels", "search", "{tmp}/exp.yaml"), 2,
                                       stderr="--out"),
     "models-list-bad-format": Case(("models", "list", "--format", "yaml"), 2, stderr="--format"),
+    "sign-no-key": Case(("sign", "{tmp}/nobundle"), 2, stderr="--key", usage=False),
+    "sign-new-key": Case(("sign", "--new-key", "{tmp}/keys/k"), 0, stdout="public key"),
     "presets-list-piped": Case(("presets", "list", "--dir", "{repo}/presets"), 0,
                                stdout="\ncrpbot_lstm "),
 }

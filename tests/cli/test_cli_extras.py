@@ -64,7 +64,7 @@ def test_core_commands_work_without_any_extra(tmp_path: Path) -> None:
     env = _without(tmp_path, "ray", "optuna", "ccxt", "onnx", "onnxruntime", "onnxscript",
                    "imblearn", "backtesting")
     assert _run(["--help"], env, tmp_path).returncode == 0
-    info = _run(["data", "info", "sample:goog-1d"], env, tmp_path)
+    info = _run(["data", "info", "--data", "sample:goog-1d"], env, tmp_path)
     assert info.returncode == 0, info.stdout + info.stderr
     assert "2,148" in info.stdout or "2148" in info.stdout
 

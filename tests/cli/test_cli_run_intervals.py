@@ -29,6 +29,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedP
         "model": {"name": "lstm", "hidden_size": 8, "num_layers": 1, "bidirectional": False},
         "training": {"epochs": 2},
         "bootstrap": {"n_boot": 150, "block": 12, "level": 0.8},
+        "policy": {"fit": False},  # trade every signal: a random walk's fitted policy may not trade
         "registry": {"enabled": False},
         "importance": {"enabled": False},
     }

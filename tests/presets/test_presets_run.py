@@ -26,7 +26,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 DEFAULT_CHECKS = {
     "oos_rows", "finite_outputs", "input_scale", "mcc_ci_low", "beats_majority",
     "beats_persistence", "not_worse_than_learned", "ece", "overconfidence", "max_abs_logit",
-    "class_share_ratio", "sharpe_ci_low",
+    "class_share_ratio", "sharpe_ci_low", "min_trades",
 }
 
 # Preset -> (model name, class names, seed-specific gate check names, shrinking overrides).

@@ -66,7 +66,8 @@ def run(
                      _ci(base["mcc_diff_ci"])))
     level = _percent(oos["ci_level"])
     columns = ["predictor", "MCC", f"MCC {level}% CI", "accuracy", "model − baseline MCC CI"]
-    print_table(f"Out of sample: {oos['n_rows']:,} rows ({level} % block-bootstrap intervals)",
+    method = oos["ci_method"] or f"{level} % block-bootstrap intervals"
+    print_table(f"Out of sample: {oos['n_rows']:,} rows ({method})",
                 columns, rows, no_wrap=columns)
     _print_gate("Promotion gate", [c.model_dump() for c in report.gate.checks])
     console.print(f"bundle: {result.bundle_path}")

@@ -72,6 +72,7 @@ class ExperimentResult:
     registry: Any
     oos: OutOfSample
     index: Any  # timestamps of the feature rows; ``index[oos.rows]`` dates each OOS row
+    trading: Any = None  # PolicyOutcome: the per-fold policies and their out-of-sample trades
 
 
 def _collect(prep: Prepared, folds: list[FoldResult], baselines: dict[str, np.ndarray]) -> OutOfSample:
@@ -218,4 +219,5 @@ def run_experiment(
         registry=record,
         oos=oos,
         index=prep.index,
+        trading=trading,
     )

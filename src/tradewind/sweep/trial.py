@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tradewind.backtest import BacktestConfig, backtest_probabilities
 from tradewind.config import Experiment
 from tradewind.data.atomic import write_parquet_atomic
 from tradewind.evaluation._json import json_safe
@@ -51,39 +50,15 @@ class TrialSetup:
 
 
 def oos_bar_returns(exp: Experiment, result: ExperimentResult) -> pd.Series | None:
-    """Per-bar returns after costs of the experiment's out-of-sample backtest.
+    """Per-bar returns after costs of the fitted trade policy's out-of-sample backtest.
 
-    Replays the backtest ``run_experiment`` ran (same candles, probabilities, exits,
-    signal and costs), because its result keeps only statistics and a thinned equity
-    curve. Index: bar open times from the first out-of-sample bar to the last exit; the
-    Sharpe ratio of these returns is the report's ``backtest.sharpe``. None when the
-    experiment's backtest is disabled.
+    The run's own trades (``result.trading``), not a replay. Index: bar open times from the
+    first out-of-sample bar to the last exit; the Sharpe ratio of these returns is the
+    report's ``backtest.sharpe``. None when the experiment's backtest is disabled.
     """
-    from tradewind.pipeline.prepare import load_candles
-
-    spec = exp.backtest
-    if not spec.enabled:
+    if not exp.backtest.enabled or result.trading is None:
         return None
-    candles = load_candles(exp)
-    classes = tuple(result.report.oos.classes)
-    exits = spec.exit_spec(exp.labels)
-    holding = exits.holding_bars(exp.labels.horizon)
-    candle_rows = candles.index.get_indexer(result.index[result.oos.rows])
-    first = int(candle_rows[0])
-    stop = min(int(candle_rows[-1]) + holding + 2, len(candles))
-    warm = max(first - 4 * exits.atr_period, 0)
-    window = candles.iloc[warm:stop]
-    proba = np.full((len(window), len(classes)), np.nan)
-    proba[candle_rows - warm] = result.oos.probs
-    config = BacktestConfig(
-        initial_equity=spec.initial_equity, fee_bps=spec.fee_bps, slippage_bps=spec.slippage_bps,
-        long_only=spec.signal.long_only,
-    )
-    bt, _ = backtest_probabilities(
-        window, proba, classes, exits, horizon=exp.labels.horizon,
-        timeframe=result.report.data.timeframe, start=first - warm, signal=spec.signal,
-        config=config, seed=exp.seed,
-    )
+    bt = result.trading.fitted.result
     equity = np.asarray(bt.equity, dtype=np.float64)
     prev = np.concatenate([[bt.initial_equity], equity[:-1]])
     returns = np.where(prev > 0, equity / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
