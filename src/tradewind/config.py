@@ -101,15 +101,23 @@ class BacktestSpec(_Strict):
     fee_bps: float = Field(5.0, ge=0, description="Fee per side, basis points of notional.")
     slippage_bps: float = Field(2.0, ge=0, description="Slippage per fill, basis points.")
     initial_equity: float = Field(10_000.0, gt=0)
+    on_opposite: Literal["reverse", "close"] = Field(
+        "reverse", description="An opposite signal closes and reverses, or only closes."
+    )
+    sizing: Literal["fraction", "integer_units"] = Field(
+        "fraction", description="Fractional units, or whole units as backtesting.py rounds them."
+    )
+    close_at_end: bool = Field(True, description="Close an open position at the last bar.")
 
     def exit_spec(self, labels: LabelSpec) -> ExitSpec:
         """The exits to simulate (see the class docstring for the default)."""
         return self.exits if self.exits is not None else default_exits(labels)
 
     def costs(self) -> BacktestConfig:
-        """The engine settings: costs and starting equity."""
+        """The engine settings: costs, starting equity, opposite-signal, sizing and end rules."""
         return BacktestConfig(initial_equity=self.initial_equity, fee_bps=self.fee_bps,
-                              slippage_bps=self.slippage_bps)
+                              slippage_bps=self.slippage_bps, on_opposite=self.on_opposite,
+                              sizing=self.sizing, close_at_end=self.close_at_end)
 
 
 class ExportSpec(_Strict):

@@ -117,3 +117,14 @@ def test_exit_candidates_resolve_against_the_labels() -> None:
     assert exits is None and hold == 2
     exits, hold = PolicyExit(kind="atr", take_profit=1.0, stop_loss=1.0).resolve(labels_exits, 6)
     assert (exits.take_profit, exits.stop_loss, exits.atr_period, hold) == (1.0, 1.0, 10, 6)
+
+
+def test_the_engine_rules_are_set_from_the_backtest_section(tmp_path) -> None:
+    path = tmp_path / "exp.yaml"
+    path.write_text("backtest:\n  on_opposite: close\n  sizing: integer_units\n"
+                    "  close_at_end: false\n  fee_bps: 1.0\n", encoding="utf-8")
+    costs = load_experiment(path).backtest.costs()
+    assert (costs.on_opposite, costs.sizing, costs.close_at_end) == ("close", "integer_units", False)
+    assert costs.fee_bps == 1.0
+    with pytest.raises(ConfigError, match=r"backtest\.on_opposite"):
+        load_experiment(path, ["backtest.on_opposite=flip"])

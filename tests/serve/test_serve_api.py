@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tradewind.artifacts.bundle import load_bundle
+from tradewind.artifacts.digest import bundle_digest
 from tradewind.serve import ServerThread, ServeSettings, predict_windows
 from tradewind.signals import signal_from_bundle
 
@@ -102,7 +103,8 @@ def test_models_health_and_openapi(client: httpx.Client, bundle_dir: Path) -> No
     models = client.get("/v1/models").json()
     bundle = load_bundle(bundle_dir)
     assert models["name"] == "unit" and models["version"] is None
-    assert models["fingerprint"] == "unit-0-fingerprint"
+    assert models["data_fingerprint"] == "unit-0-fingerprint"
+    assert models["fingerprint"] == bundle_digest(bundle)  # the model itself, not its data
     assert models["gate_passed"] is True
     assert models["feature_names"] == bundle.manifest.feature_names
     assert models["lookback"] == bundle.lookback and models["min_candles"] == bundle.min_candles
@@ -207,7 +209,8 @@ def test_metrics_count_routes_statuses_latency_and_classes(client: httpx.Client,
     shares = {line.split('"')[1]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
               if line.startswith("tradewind_predicted_class_share{")}
     assert set(shares) <= {"DOWN", "UP"} and sum(shares.values()) == pytest.approx(1.0)
-    assert 'tradewind_model_info{fingerprint="unit-0-fingerprint"' in text
+    digest = bundle_digest(load_bundle(bundle_dir))
+    assert f'tradewind_model_info{{fingerprint="{digest}"' in text
 
 
 def test_server_thread_binds_loopback_only(bundle_dir: Path) -> None:

@@ -42,7 +42,7 @@ def test_alias_move_swaps_the_bundle_without_failed_requests(
     settings = _settings(registry.root, registry.model_name, tmp_path, poll=0.2)
     with ServerThread(settings) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         before = client.get("/v1/models").json()
-        assert (before["version"], before["name"], before["fingerprint"]) == (
+        assert (before["version"], before["name"], before["data_fingerprint"]) == (
             v1, "first", "first-1-fingerprint")
         lookback, width = before["lookback"], len(before["feature_names"])
         window = {"features": [[0.01 * (i + j) for j in range(width)] for i in range(lookback)]}
@@ -75,7 +75,7 @@ def test_alias_move_swaps_the_bundle_without_failed_requests(
             stop.set()
             worker.join()
         after = client.get("/v1/models").json()
-        assert (after["name"], after["fingerprint"]) == ("second", "second-2-fingerprint")
+        assert (after["name"], after["data_fingerprint"]) == ("second", "second-2-fingerprint")
         assert statuses and set(statuses) == {200}
         assert versions == {v1, v2}
         text = client.get("/metrics").text

@@ -133,3 +133,13 @@ def test_spec_and_class_rules() -> None:
         class_directions(["DOWN", "SIDEWAYS"])
     assert class_directions(["SELL", "HOLD", "BUY"]) == [
         Direction.SHORT, Direction.FLAT, Direction.LONG]
+
+
+def test_the_signal_fingerprint_is_the_model_not_its_data(make_bundle, candles: pd.DataFrame) -> None:
+    from tradewind.artifacts.digest import bundle_digest
+
+    a, b = make_bundle(seed=0, name="a"), make_bundle(seed=1, name="b")
+    assert a.fingerprint == b.fingerprint  # trained on the same candles
+    sig_a = signal_from_bundle(a, candles, symbol="X")
+    sig_b = signal_from_bundle(b, candles, symbol="X")
+    assert sig_a.bundle_fingerprint == bundle_digest(a) != sig_b.bundle_fingerprint

@@ -102,7 +102,8 @@ def _model_out(loaded: LoadedModel, holder: ModelHolder) -> ModelOut:
     passed = manifest.gate.get("passed")
     return ModelOut(
         name=manifest.name, version=loaded.version, source=loaded.source,
-        fingerprint=loaded.fingerprint, loaded_at=loaded.loaded_at,
+        fingerprint=loaded.fingerprint, data_fingerprint=loaded.bundle.fingerprint,
+        loaded_at=loaded.loaded_at,
         gate_passed=None if passed is None else bool(passed), gate=manifest.gate,
         override_reason=loaded.verdict.override_reason,
         allowed_refused=loaded.verdict.allowed_refused,
@@ -206,15 +207,15 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 f"{n} candles given, this model needs at least {bundle.min_candles} "
                 f"(warm-up {bundle.manifest.warmup_bars} + lookback {bundle.lookback})")
         candles = candles_frame(stamps, values, columnar=columnar)
+        policy = loaded.policy(settings.policy)  # validated when the bundle was loaded
         try:
             candles, warnings = apply_bundle_gap_policy(bundle, candles, body.timeframe,
                                                         where="/v1/signal")
-            signal = latest_signal(bundle, candles, loaded.policy(settings.policy),
-                                   symbol=body.symbol,
+            signal = latest_signal(bundle, candles, policy, symbol=body.symbol,
                                    timeframe=body.timeframe, model_version=loaded.version,
                                    fingerprint=loaded.fingerprint,
                                    feature_spec=loaded.feature_spec)
-        except ConfigError as err:
+        except ConfigError as err:  # only the timeframe can be wrong here: the policy is known
             raise InputError(("body", "timeframe"), str(err)) from None
         except TradewindError as err:  # malformed bars, too little history after gaps, …
             raise InputError(("body", "candles"), str(err)) from None

@@ -106,8 +106,10 @@ class ModelHolder:
         bundle = load_bundle(path, public_key=self.settings.require_signed)
         verdict = admit(bundle_verdict(bundle), allow_refused=self.settings.allow_refused,
                         what=f"serve: bundle {path}")
-        return LoadedModel(bundle=bundle, source=str(path.resolve()), version=None,
-                           fingerprint=bundle_fingerprint(bundle), verdict=verdict)
+        loaded = LoadedModel(bundle=bundle, source=str(path.resolve()), version=None,
+                             fingerprint=bundle_fingerprint(bundle), verdict=verdict)
+        loaded.policy(self.settings.policy)  # a bad policy override fails the load, not a request
+        return loaded
 
     def _from_registry(self, version: str) -> LoadedModel:
         """Download ``version`` and load it. Without a ``cache_dir`` the download goes to a
@@ -136,10 +138,12 @@ class ModelHolder:
             bundle_verdict(bundle, override_reason=self.registry.override_reason(version)),
             allow_refused=self.settings.allow_refused,
             what=f"serve: version {version} of {self.registry.model_name!r}")
-        return LoadedModel(
+        loaded = LoadedModel(
             bundle=bundle, source=f"{self.registry.tracking_uri}#{self.registry.model_name}/"
             f"{self.settings.model}", version=version, fingerprint=bundle_fingerprint(bundle),
             download_dir=dst, verdict=verdict)
+        loaded.policy(self.settings.policy)  # a bad policy override fails the load, not a request
+        return loaded
 
     # ------------------------------------------------------------------ access
     def current(self) -> LoadedModel:

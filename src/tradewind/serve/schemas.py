@@ -144,7 +144,8 @@ class ModelOut(BaseModel):
     name: str
     version: str | None
     source: str
-    fingerprint: str
+    fingerprint: str = Field(description="sha256 of the model (manifest and weights).")
+    data_fingerprint: str = Field("", description="sha256 of the candles it was trained on.")
     loaded_at: datetime
     gate_passed: bool | None
     override_reason: str | None = Field(

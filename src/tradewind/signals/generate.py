@@ -27,8 +27,6 @@ out-of-sample backtest traded), FLAT when no level can be placed (ATR warm-up or
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -37,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from tradewind.artifacts.bundle import Bundle
+from tradewind.artifacts.digest import bundle_digest
 from tradewind.artifacts.verdict import bundle_verdict
 from tradewind.data.canonical import check_canonical
 from tradewind.exceptions import ConfigError, DataError
@@ -73,11 +72,10 @@ def class_directions(classes: Sequence[str]) -> list[Direction]:
 
 
 def bundle_fingerprint(bundle: Bundle) -> str:
-    """The bundle's training-data fingerprint, or sha256 of its manifest when it has none."""
-    if bundle.fingerprint:
-        return bundle.fingerprint
-    text = json.dumps(bundle.manifest.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """sha256 of the model itself: its manifest and every weight
+    (:func:`tradewind.artifacts.digest.bundle_digest`). Two models trained on the same
+    candles share a data fingerprint (``Bundle.fingerprint``), never this one."""
+    return bundle_digest(bundle)
 
 
 def check_candles(candles: pd.DataFrame, where: str) -> None:

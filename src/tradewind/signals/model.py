@@ -58,7 +58,9 @@ class Signal(BaseModel):
     policy: str | None = Field(None, description="The trade policy that decided it, in words.")
     model_name: str
     model_version: str | None
-    bundle_fingerprint: str
+    bundle_fingerprint: str = Field(
+        description="sha256 of the model (manifest and weights; of an ensemble, its members "
+        "and weights), not of its training data: two models never share it.")
     members: int = Field(1, ge=1, description="Bundles combined (1 unless an ensemble).")
     agreement: float | None = Field(
         None, description="Share of ensemble members whose own argmax side equals the direction."
