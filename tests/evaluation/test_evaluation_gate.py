@@ -21,6 +21,8 @@ from tradewind.evaluation import (
     moving_block_bootstrap_ci,
 )
 from tradewind.exceptions import DataError, GateRefused
+from tradewind.pipeline.evidence import gate_evidence
+from tradewind.pipeline.reporting import gate_sections
 
 CLASSES = ("DOWN", "UP")
 
@@ -237,9 +239,11 @@ def _end_to_end(logits: np.ndarray, y: np.ndarray, x: np.ndarray, names: list[st
         "lightgbm": np.where(rng.random(len(y)) < 0.05, y, rng.integers(0, 2, len(y))),
     }
     metrics = classification_metrics(y, probs, CLASSES)
+    baselines = {k: classification_metrics(y, np.eye(2)[v], CLASSES)
+                 for k, v in preds.items() if k != "model"}
     boot = moving_block_bootstrap_ci(y, preds, block=20, n_boot=300)
     diag = diagnose(logits, probs, y, classes=CLASSES, input_stats=input_scale_audit(x, names))
-    return metrics, boot, diag
+    return metrics, boot, baselines, diag
 
 
 def test_end_to_end_from_real_results() -> None:
@@ -248,16 +252,16 @@ def test_end_to_end_from_real_results() -> None:
     y = rng.integers(0, 2, n)
     logits = np.column_stack([np.zeros(n), 0.8 * (2 * y - 1) + 1.2 * rng.normal(size=n)])
     x = rng.normal(size=(n, 2))
-    metrics, boot, diag = _end_to_end(logits, y, x, ["ret_1", "rsi_z"])
-    ev = GateEvidence.from_results(
-        metrics=metrics, bootstrap=boot, diagnostics=diag, n_rows=n, sharpe_lower=0.3,
-        n_trades=40
-    )
+    metrics, boot, baselines, diag = _end_to_end(logits, y, x, ["ret_1", "rsi_z"])
+    sections = gate_sections(metrics, boot, baselines, diag, [],
+                             backtest={"sharpe_ci_low": 0.3, "n_trades": 40})
+    ev = gate_evidence(sections)
     assert ev.baseline_mcc["lightgbm"] == pytest.approx(boot.predictors["lightgbm"].mcc.point)
     verdict = evaluate_gate(GateSpec(max_ece=0.05), ev)
     assert verdict.passed, verdict.summary()
+    elsewhere = {**baselines, "majority": classification_metrics(y[1:], np.eye(2)[y[1:]], CLASSES)}
     with pytest.raises(DataError, match="different rows"):
-        GateEvidence.from_results(metrics=metrics, bootstrap=boot, diagnostics=diag, n_rows=n - 1)
+        gate_sections(metrics, boot, elsewhere, diag, [])
 
 
 def test_seed_004_model_is_refused_for_every_reason() -> None:
@@ -266,8 +270,8 @@ def test_seed_004_model_is_refused_for_every_reason() -> None:
     y = rng.integers(0, 2, n)
     logits = np.column_stack([rng.uniform(15_684, 52_011, n), rng.uniform(-12_000, -7_000, n)])
     x = np.column_stack([79_568 + 50 * rng.normal(size=n), rng.normal(size=n)])
-    metrics, boot, diag = _end_to_end(logits, y, x, ["close", "ret_1"])
-    ev = GateEvidence.from_results(metrics=metrics, bootstrap=boot, diagnostics=diag)
+    metrics, boot, baselines, diag = _end_to_end(logits, y, x, ["close", "ret_1"])
+    ev = gate_evidence(gate_sections(metrics, boot, baselines, diag, []))
     verdict = evaluate_gate(GateSpec(), ev)
     failing = {c.name for c in verdict.failing()}
     assert {

@@ -4,6 +4,7 @@ un-normalised BTC-scale prices are refused, every figure out of sample."""
 from __future__ import annotations
 
 import json
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +12,12 @@ import pytest
 from pipeline_helpers import oracle_mcc, small_experiment
 
 from tradewind.data import load
-from tradewind.evaluation import classification_metrics
+from tradewind.evaluation import GateEvidence, GateSpec, classification_metrics, evaluate_gate
 from tradewind.exceptions import ConfigError
+from tradewind.pipeline.evidence import gate_evidence
 from tradewind.pipeline.experiment import run_experiment
 from tradewind.pipeline.rejudge import rejudge
-from tradewind.report import SECTION_IDS
+from tradewind.report import SECTION_IDS, load_report
 
 PLANTED = "synthetic:planted?bars=12000&seed=1&timeframe=1h"
 
@@ -83,6 +85,47 @@ def test_the_report_holds_all_the_gate_reads(planted) -> None:
         rejudge(out, ["training.epochs=3"])
     with pytest.raises(ConfigError, match="max_ec"):
         rejudge(out, ["gate.max_ec=0.1"])
+
+
+def _default(f):  # a field's dataclass default; None for the fields that must be given
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return None if f.default is MISSING else f.default
+
+
+def test_one_builder_fills_every_gate_evidence_field(planted) -> None:
+    """A field the builder leaves at its default would be judged "not measured" on re-judging."""
+    result, out = planted
+    report = load_report(out)
+    values = report.diagnostics.values  # the planted run's inputs are clean: flag one
+    flagged = {**values, "input_stats": {**values["input_stats"], "ok": False,
+                                         "issues": [{"name": "close"}]}}
+    report = report.model_copy(update={"diagnostics": report.diagnostics.model_copy(
+        update={"values": flagged})})
+    evidence = gate_evidence(report)
+    for f in fields(GateEvidence):
+        value = getattr(evidence, f.name)
+        assert value is not None and value != _default(f), f"{f.name} is not filled: {value!r}"
+    assert evidence.input_scale_issues == ("close",) and evidence.input_scale_ok is False
+    assert evidence.n_trades == result.trading.fitted.stats.n_trades > 0
+    # the recorded verdict came from this builder too, on the sections written to report.json
+    again = evaluate_gate(GateSpec.model_validate(report.experiment.config["gate"]),
+                          gate_evidence(result.report))
+    assert [c.to_dict() for c in again.checks] == [c.model_dump() for c in result.report.gate.checks]
+
+
+def test_a_policy_that_never_traded_is_judged_as_such(planted) -> None:
+    _, out = planted
+    report = load_report(out)
+    never = report.model_copy(update={"backtest": {**report.backtest, "sharpe_ci_low": None,
+                                                   "n_trades": 0}})
+    checks = {c.name: c for c in evaluate_gate(GateSpec(), gate_evidence(never)).checks}
+    assert not checks["sharpe_ci_low"].passed and "never traded" in checks["sharpe_ci_low"].detail
+    assert not checks["min_trades"].passed and checks["min_trades"].value == 0
+    off = report.model_copy(update={"backtest": None})
+    checks = {c.name: c for c in evaluate_gate(GateSpec(), gate_evidence(off)).checks}
+    assert "no backtest was run" in checks["sharpe_ci_low"].detail
+    assert checks["min_trades"].value is None
 
 
 def test_bundle_reloads_and_predicts_what_the_run_saw(planted) -> None:

@@ -3,7 +3,8 @@ diagnostics, and the promotion gate.
 
 Typical flow: :func:`run_baselines` -> :func:`classification_metrics` ->
 :func:`moving_block_bootstrap_ci` -> :func:`input_scale_audit` + :func:`diagnose` ->
-``GateEvidence.from_results`` -> :func:`evaluate_gate`.
+a :class:`GateEvidence` (built from the report sections by
+``tradewind.pipeline.evidence.gate_evidence``) -> :func:`evaluate_gate`.
 """
 
 from tradewind.evaluation.baselines import BASELINES, lagged_features, run_baselines

@@ -12,7 +12,6 @@ slippage above zero?
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tradewind.evaluation._json import json_safe
 from tradewind.evaluation.baselines import BASELINES
-from tradewind.evaluation.bootstrap import BootstrapResult, Interval
-from tradewind.evaluation.diagnostics import Diagnostics
-from tradewind.evaluation.metrics import ClassificationMetrics
-from tradewind.exceptions import DataError, GateRefused
+from tradewind.evaluation.bootstrap import Interval
+from tradewind.exceptions import GateRefused
 
 __all__ = [
     "LEARNED_BASELINES",
@@ -122,7 +119,11 @@ class GateSpec(BaseModel):
 
 @dataclass(frozen=True)
 class GateEvidence:
-    """Everything the gate reads, as plain numbers; None means "not measured" (fails its check)."""
+    """Everything the gate reads, as plain numbers; None means "not measured" (fails its check).
+
+    Built in one place, ``tradewind.pipeline.evidence.gate_evidence``, from the report
+    sections, so a run and a later re-judging read the same numbers.
+    """
 
     classes: tuple[str, ...]
     n_oos_rows: int
@@ -141,55 +142,6 @@ class GateEvidence:
     input_scale_issues: tuple[str, ...] = ()
     sharpe_lower: float | None = None
     n_trades: int | None = None
-
-    @classmethod
-    def from_results(
-        cls,
-        *,
-        metrics: ClassificationMetrics,
-        bootstrap: BootstrapResult,
-        diagnostics: Diagnostics,
-        baseline_metrics: Mapping[str, ClassificationMetrics] | None = None,
-        n_rows: int | None = None,
-        sharpe_lower: float | None = None,
-        n_trades: int | None = None,
-    ) -> GateEvidence:
-        """Collect the evidence from the evaluation stages of one experiment.
-
-        All of them must describe the same out-of-sample rows: a mismatch in row counts
-        raises :class:`DataError` (baselines scored elsewhere prove nothing).
-        """
-        counts = {"metrics": metrics.n_rows, "bootstrap": bootstrap.n_rows}
-        counts.update({f"baseline {k}": m.n_rows for k, m in (baseline_metrics or {}).items()})
-        if n_rows is not None:
-            counts["n_rows"] = int(n_rows)
-        if len(set(counts.values())) > 1:
-            raise DataError(
-                f"gate evidence covers different rows: {counts}; score every predictor on the same rows."
-            )
-        model = bootstrap.predictors[bootstrap.model_key]
-        baseline_mcc = {k: m.mcc for k, m in (baseline_metrics or {}).items()}
-        baseline_mcc.update({k: bootstrap.predictors[k].mcc.point for k in bootstrap.baselines})
-        stats = diagnostics.input_stats
-        return cls(
-            classes=metrics.classes,
-            n_oos_rows=metrics.n_rows,
-            model_mcc=model.mcc,
-            model_accuracy=model.accuracy,
-            baseline_mcc=baseline_mcc,
-            mcc_difference=dict(bootstrap.mcc_difference),
-            ece=metrics.ece,
-            calibration_error=max(metrics.ece, metrics.adaptive_ece),
-            overconfident_share=diagnostics.overconfident_share,
-            max_abs_logit=diagnostics.max_abs_logit,
-            predicted_shares=dict(metrics.predicted_shares),
-            label_shares=dict(metrics.label_shares),
-            n_nonfinite=diagnostics.n_nonfinite,
-            input_scale_ok=None if stats is None else stats.ok,
-            input_scale_issues=() if stats is None else tuple(i.name for i in stats.issues),
-            sharpe_lower=sharpe_lower,
-            n_trades=n_trades,
-        )
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from tradewind.config import Experiment
 from tradewind.dataset import walk_forward
 from tradewind.evaluation import (
     DiagnosticThresholds,
-    GateEvidence,
     classification_metrics,
     diagnose,
     evaluate_gate,
@@ -29,13 +28,19 @@ from tradewind.evaluation import (
     run_baselines,
 )
 from tradewind.pipeline.backtesting import backtest_section, oos_trading, write_predictions
+from tradewind.pipeline.evidence import gate_evidence
 from tradewind.pipeline.exporting import export_run_bundle
 from tradewind.pipeline.final import refit_and_bundle
 from tradewind.pipeline.folds import FoldResult, run_fold
 from tradewind.pipeline.outdir import open_run_folder
 from tradewind.pipeline.policy import check_policy_rows
 from tradewind.pipeline.prepare import Prepared, load_candles, prepare
-from tradewind.pipeline.reporting import build_report, importance_section, log_to_registry
+from tradewind.pipeline.reporting import (
+    build_report,
+    gate_sections,
+    importance_section,
+    log_to_registry,
+)
 from tradewind.pipeline.requirements import check_optional_packages
 from tradewind.pipeline.teacher import teacher_student_section
 from tradewind.report import write_report
@@ -165,14 +170,11 @@ def run_experiment(
         name: classification_metrics(oos.y, probs, classes) for name, probs in baselines.items()
     }
     trading = oos_trading(exp, prep, folds, console) if exp.backtest.enabled else None
-    traded = None if trading is None else trading.fitted.stats  # what the gate judges
-    evidence = GateEvidence.from_results(
-        metrics=metrics, bootstrap=boot, diagnostics=diagnostics,
-        baseline_metrics=baseline_metrics, n_rows=len(oos.y),
-        sharpe_lower=None if traded is None else traded.sharpe_ci_low,
-        n_trades=None if traded is None else traded.n_trades,
+    sections = gate_sections(  # judged here and written to report.json as they are
+        metrics, boot, baseline_metrics, diagnostics, folds,
+        backtest=None if trading is None else backtest_section(exp, trading.fitted),
     )
-    verdict = evaluate_gate(exp.gate, evidence)
+    verdict = evaluate_gate(exp.gate, gate_evidence(sections))
 
     console.rule("refit on all labelled data")
     bundle_path = refit_and_bundle(
@@ -180,13 +182,11 @@ def run_experiment(
         verdict=verdict, progress=progress,
     )
     report = build_report(
-        exp, prep, folds, oos, metrics=metrics, boot=boot, baseline_metrics=baseline_metrics,
-        diagnostics=diagnostics, verdict=verdict, ece_before=ece_before, ece_after=ece_after,
-        bundle_path=folder.final_path(bundle_path),
+        exp, prep, folds, oos, sections=sections, verdict=verdict, ece_before=ece_before,
+        ece_after=ece_after, bundle_path=folder.final_path(bundle_path),
     )
     if trading is not None:
-        report = report.model_copy(update={"backtest": backtest_section(exp, trading.fitted),
-                                           "policy": trading.section})
+        report = report.model_copy(update={"policy": trading.section})
     if exp.importance.enabled:
         report = report.model_copy(
             update={"importance": importance_section(exp, prep, folds, fitted)})

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from tradewind.config import apply_overrides, parse_overrides, validate_section
-from tradewind.evaluation import GateEvidence, GateSpec, GateVerdict, Interval, evaluate_gate
+from tradewind.evaluation import GateSpec, GateVerdict, evaluate_gate
 from tradewind.exceptions import ConfigError, DataError
+from tradewind.pipeline.evidence import gate_evidence
 from tradewind.report import ExperimentReport, load_report
 
-__all__ = ["Rejudged", "evidence_from_report", "rejudge"]
+__all__ = ["Rejudged", "rejudge"]
 
 
 @dataclass(frozen=True)
@@ -30,52 +31,6 @@ class Rejudged:
     verdict: GateVerdict
     recorded_passed: bool
     overrides: dict[str, Any]
-
-
-def _interval(point: float | None, pair: Any, level: float) -> Interval | None:
-    if point is None or pair is None or pair[0] is None or pair[1] is None:
-        return None
-    return Interval(point=float(point), lower=float(pair[0]), upper=float(pair[1]), level=level)
-
-
-def evidence_from_report(report: ExperimentReport) -> GateEvidence:
-    """The gate's evidence, as the run measured it, read back from its report."""
-    oos, values = report.oos, report.diagnostics.values
-    level = float(oos.ci_level)
-    stats = values.get("input_stats")
-    nonfinite = [values.get("n_nonfinite_logits"), values.get("n_nonfinite_probs")]
-    mcc = _interval(oos.mcc, oos.mcc_ci, level)
-    differences = {}
-    for name, base in report.baselines.items():
-        point = None if oos.mcc is None or base.mcc is None else oos.mcc - base.mcc
-        diff = _interval(point, base.mcc_diff_ci, level)
-        if diff is not None:
-            differences[name] = diff
-    ece, adaptive = oos.ece, oos.adaptive_ece
-    return GateEvidence(
-        classes=tuple(oos.classes),
-        n_oos_rows=int(oos.n_rows),
-        model_mcc=mcc,
-        model_accuracy=_interval(oos.accuracy, oos.accuracy_ci, level),
-        baseline_mcc={k: float(b.mcc) for k, b in report.baselines.items() if b.mcc is not None},
-        mcc_difference=differences,
-        ece=ece,
-        calibration_error=None if ece is None or adaptive is None else max(ece, adaptive),
-        overconfident_share=values.get("overconfident_share"),
-        max_abs_logit=values.get("max_abs_logit"),
-        predicted_shares=dict(oos.pred_shares),
-        label_shares=dict(oos.label_shares),
-        n_nonfinite=None if None in nonfinite else int(sum(nonfinite)),
-        input_scale_ok=None if stats is None else bool(stats.get("ok")),
-        input_scale_issues=() if stats is None else tuple(
-            str(i.get("name")) for i in stats.get("issues", [])),
-        sharpe_lower=None if report.backtest is None else report.backtest.get("sharpe_ci_low"),
-        n_trades=None if report.backtest is None else _int(report.backtest.get("n_trades")),
-    )
-
-
-def _int(value: Any) -> int | None:
-    return None if value is None else int(value)
 
 
 def rejudge(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) -> Rejudged:
@@ -94,6 +49,6 @@ def rejudge(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ())
         raise DataError(f"{path}: the report's experiment.config has no gate section")
     raw = apply_overrides({"gate": dict(config["gate"])}, pairs)
     spec = validate_section(GateSpec, raw["gate"], f"{path} (gate)")
-    verdict = evaluate_gate(spec, evidence_from_report(report))
+    verdict = evaluate_gate(spec, gate_evidence(report))
     return Rejudged(report=report, spec=spec, verdict=verdict,
                     recorded_passed=bool(report.gate.passed), overrides=pairs)

@@ -24,6 +24,8 @@ from tradewind.evaluation import (
     lightgbm_shap,
     summarize_importance,
 )
+from tradewind.exceptions import DataError
+from tradewind.pipeline.evidence import GateSections
 from tradewind.report.schema import (
     BaselineResult,
     Calibration,
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "build_report",
     "data_findings",
+    "gate_sections",
     "importance_section",
     "log_to_registry",
     "share_windows",
@@ -153,6 +156,33 @@ def _diagnostics_section(diagnostics: Diagnostics, folds: list[FoldResult]) -> D
     return DiagnosticsSection(values=values, findings=[*findings, *extra])
 
 
+def gate_sections(
+    metrics: ClassificationMetrics,
+    boot: BootstrapResult,
+    baseline_metrics: dict[str, ClassificationMetrics],
+    diagnostics: Diagnostics,
+    folds: list[FoldResult],
+    backtest: dict[str, Any] | None = None,
+) -> GateSections:
+    """The report sections the gate judges, made before the report (which holds the verdict).
+
+    Every predictor must have been scored on the same out-of-sample rows: a mismatch raises
+    :class:`DataError` (baselines scored elsewhere prove nothing).
+    """
+    counts = {"metrics": metrics.n_rows, "bootstrap": boot.n_rows}
+    counts.update({f"baseline {k}": m.n_rows for k, m in baseline_metrics.items()})
+    if len(set(counts.values())) > 1:
+        raise DataError(
+            f"gate evidence covers different rows: {counts}; score every predictor on the same rows."
+        )
+    return GateSections(
+        oos=_oos_section(metrics, boot),
+        baselines=_baseline_sections(baseline_metrics, boot),
+        diagnostics=_diagnostics_section(diagnostics, folds),
+        backtest=backtest,
+    )
+
+
 def _fold_calibrations(folds: list[FoldResult]) -> list[FoldCalibration]:
     return [
         FoldCalibration(fold=f.fold, status=f.calibration.status, temperature=f.temperature,
@@ -238,16 +268,14 @@ def build_report(
     folds: list[FoldResult],
     oos: OutOfSample,
     *,
-    metrics: ClassificationMetrics,
-    boot: BootstrapResult,
-    baseline_metrics: dict[str, ClassificationMetrics],
-    diagnostics: Diagnostics,
+    sections: GateSections,
     verdict: GateVerdict,
     ece_before: float,
     ece_after: float,
     bundle_path: Path,
 ) -> ExperimentReport:
-    """Assemble every section of ``report.json`` from measured results."""
+    """Assemble every section of ``report.json`` from measured results (``sections``: the
+    ones the gate judged, see :func:`gate_sections`)."""
     classes = list(prep.classes)
     candles = prep.candles
     return ExperimentReport(
@@ -262,9 +290,10 @@ def build_report(
             fingerprint=prep.fingerprint,
             findings=data_findings(candles.attrs.get("validation", [])),
         ),
-        oos=_oos_section(metrics, boot),
-        baselines=_baseline_sections(baseline_metrics, boot),
-        diagnostics=_diagnostics_section(diagnostics, folds),
+        oos=sections.oos,
+        baselines=sections.baselines,
+        diagnostics=sections.diagnostics,
+        backtest=sections.backtest,
         gate=_gate_section(verdict),
         folds=[_fold_section(prep, f, classes) for f in folds],
         calibration=Calibration(
