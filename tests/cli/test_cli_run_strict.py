@@ -24,7 +24,7 @@ def _check(name: str, passed: bool) -> SimpleNamespace:
 def _result(tmp_path: Path, *, passed: bool, level: float) -> SimpleNamespace:
     report = SimpleNamespace(
         oos={"mcc": 0.02, "mcc_ci": [-0.01, 0.05], "accuracy": 0.51, "n_rows": 1234,
-             "ci_level": level},
+             "ci_level": level, "ci_method": None},
         baselines={"majority": {"mcc": 0.0, "mcc_ci": [0.0, 0.0], "accuracy": 0.5,
                                 "mcc_diff_ci": [-0.01, 0.05]}},
         gate=SimpleNamespace(checks=[_check("ece", passed)]),
