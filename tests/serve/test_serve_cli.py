@@ -45,3 +45,11 @@ def test_command_help_lists_the_options() -> None:
     for option in ("--model", "--host", "--port", "--poll-seconds", "--workers", "--allow-refused",
                    "--set"):
         assert option in result.output
+
+
+def test_registry_flags_match_the_live_command() -> None:
+    settings = build_settings("champion", "127.0.0.1", 8000, 30.0, None,
+                              tracking_uri="sqlite:///x.db", registry_root=Path("elsewhere"))
+    assert settings.registry.tracking_uri == "sqlite:///x.db"
+    assert settings.registry.root == "elsewhere"
+    assert build_settings("champion", "127.0.0.1", 8000, 30.0, None).registry.root == "runs"

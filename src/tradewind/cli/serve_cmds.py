@@ -14,7 +14,8 @@ __all__ = ["build_settings", "serve"]
 
 def build_settings(model: str, host: str, port: int, poll_seconds: float,
                    pairs: list[str] | None, *, allow_refused: bool = False, workers: int = 1,
-                   require_signed: Path | None = None):
+                   require_signed: Path | None = None, tracking_uri: str | None = None,
+                   registry_root: Path | None = None):
     """ServeSettings from the command's options plus ``--set`` overrides (which win)."""
     from tradewind.config import apply_overrides, parse_overrides, validate_section
     from tradewind.serve import ServeSettings
@@ -23,6 +24,10 @@ def build_settings(model: str, host: str, port: int, poll_seconds: float,
            "allow_refused": allow_refused, "workers": workers}
     if require_signed is not None:
         raw["require_signed"] = str(require_signed)
+    registry = {"tracking_uri": tracking_uri,
+                "root": None if registry_root is None else str(registry_root)}
+    if any(v is not None for v in registry.values()):
+        raw["registry"] = {k: v for k, v in registry.items() if v is not None}
     return validate_section(ServeSettings, apply_overrides(raw, parse_overrides(pairs or [])),
                             "tradewind serve")
 
@@ -41,6 +46,11 @@ def serve(
     allow_refused: AllowRefusedOption = False,
     require_signed: Annotated[Path | None, typer.Option(
         help="Ed25519 public key: refuse bundles not signed by it (tradewind sign).")] = None,
+    tracking_uri: Annotated[str | None, typer.Option(
+        help="MLflow tracking URI for registry refs (default: the embedded store in runs/).")]
+    = None,
+    registry_root: Annotated[Path | None, typer.Option(
+        help="Embedded registry folder (default runs).")] = None,
     set_: SetOption = None,
 ) -> None:
     """Serve /v1/signal, /v1/predict, /v1/models, /healthz and /metrics with uvicorn.
@@ -55,7 +65,8 @@ def serve(
     from tradewind.serve import serve as run_server
 
     settings = build_settings(model, host, port, poll_seconds, set_, allow_refused=allow_refused,
-                              workers=workers, require_signed=require_signed)
+                              workers=workers, require_signed=require_signed,
+                              tracking_uri=tracking_uri, registry_root=registry_root)
     console.print(f"serving {settings.model} on http://{settings.host}:{settings.port} "
                   f"with {settings.workers} worker(s) (docs at /docs, metrics at /metrics)")
     run_server(settings)
