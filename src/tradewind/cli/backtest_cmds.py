@@ -45,10 +45,10 @@ def backtest(
     pairs = parse_overrides(set_ or [])
     policy_keys = {k: v for k, v in pairs.items() if k.startswith("policy.")}
     rest = {k: v for k, v in pairs.items() if not k.startswith("policy.")}
-    spec = validate_section(BacktestSpec, apply_overrides({}, rest), "--set")
-    if spec.exits is not None:
+    if any(k == "exits" or k.startswith("exits.") for k in rest):
         raise ConfigError("backtest --set exits.*: the exits belong to the trade policy; use "
                           "--set policy.exits.stop_loss=... (and so on)")
+    spec = validate_section(BacktestSpec, apply_overrides({}, rest), "--set")
     loaded = load_bundle(bundle)
     done = backtest_bundle(
         loaded, load(data), policy=loaded.policy.with_overrides(policy_keys, "--set"),
