@@ -17,6 +17,18 @@ digest, the last bar logged before it, start time). :meth:`SignalLog.begin` refu
 continue a symbol/timeframe with a different model than its latest segment's unless asked
 for a new segment, so a log never silently mixes two models' signals.
 
+Table ``candles`` keeps the closed candles the loop saw (one row per symbol, timeframe and
+bar open time), so retraining and monitoring can read exactly what the model was given.
+Table ``outcomes`` holds what happened after each logged signal once its horizon has
+passed: the realised label, the forward return over the label horizon, and the after-cost
+return of the paper trade the policy entered on that bar (NULL when it entered none)::
+
+    symbol, timeframe, bar_timestamp   the signal's bar (UNIQUE together)
+    label          TEXT   realised class name (e.g. 'up', 'down', 'flat')
+    forward_return REAL   close[t + horizon] / close[t] - 1
+    trade_return   REAL   after-cost return of the paper trade entered at this signal
+    resolved_at    TEXT   wall-clock UTC time it was filled in
+
 Inserts are ``INSERT OR IGNORE`` and committed one by one, so a crash loses at most the
 signal being written and a restart that recomputes a logged bar cannot duplicate it.
 """
@@ -31,6 +43,7 @@ from types import TracebackType
 
 import pandas as pd
 
+from tradewind.data.canonical import COLUMNS, as_utc_index
 from tradewind.exceptions import LiveLogError
 from tradewind.signals.model import Signal
 
@@ -60,6 +73,31 @@ CREATE TABLE IF NOT EXISTS segments (
     started_at TEXT NOT NULL
 )
 """
+_CANDLES = """
+CREATE TABLE IF NOT EXISTS candles (
+    symbol TEXT NOT NULL,
+    timeframe TEXT NOT NULL,
+    bar_timestamp TEXT NOT NULL,
+    open REAL NOT NULL,
+    high REAL NOT NULL,
+    low REAL NOT NULL,
+    close REAL NOT NULL,
+    volume REAL NOT NULL,
+    PRIMARY KEY (symbol, timeframe, bar_timestamp)
+)
+"""
+_OUTCOMES = """
+CREATE TABLE IF NOT EXISTS outcomes (
+    symbol TEXT NOT NULL,
+    timeframe TEXT NOT NULL,
+    bar_timestamp TEXT NOT NULL,
+    label TEXT NOT NULL,
+    forward_return REAL,
+    trade_return REAL,
+    resolved_at TEXT NOT NULL,
+    PRIMARY KEY (symbol, timeframe, bar_timestamp)
+)
+"""
 _FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -81,6 +119,8 @@ class SignalLog:
         with self._conn:
             self._conn.execute(_SCHEMA)
             self._conn.execute(_SEGMENTS)
+            self._conn.execute(_CANDLES)
+            self._conn.execute(_OUTCOMES)
             columns = {row[1] for row in self._conn.execute("PRAGMA table_info(signals)")}
             if "bundle" not in columns:  # a log written before rows carried their model
                 self._conn.execute("ALTER TABLE signals ADD COLUMN bundle TEXT")
@@ -175,6 +215,63 @@ class SignalLog:
             "ORDER BY bar_timestamp", (symbol, timeframe),
         ).fetchall()
         return [pd.Timestamp(value).tz_convert("UTC") for (value,) in rows]
+
+    def store_candles(self, symbol: str, timeframe: str, candles: pd.DataFrame) -> int:
+        """Keep closed canonical candles (bars already stored are left as they are);
+        returns how many were new."""
+        rows = [(symbol, timeframe, _stamp(ts), *map(float, values))
+                for ts, values in zip(candles.index, candles[list(COLUMNS)].to_numpy(), strict=True)]
+        with self._conn:
+            before = self._conn.total_changes
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO candles (symbol, timeframe, bar_timestamp, open, high, low, "
+                "close, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            return self._conn.total_changes - before
+
+    def candles(self, symbol: str, timeframe: str, *, since: pd.Timestamp | None = None
+                ) -> pd.DataFrame:
+        """The stored candles of ``symbol``/``timeframe`` (from ``since`` on), canonical frame."""
+        rows = self._conn.execute(
+            "SELECT bar_timestamp, open, high, low, close, volume FROM candles "
+            "WHERE symbol = ? AND timeframe = ? AND (? IS NULL OR bar_timestamp >= ?) "
+            "ORDER BY bar_timestamp",
+            (symbol, timeframe, *(2 * [None if since is None else _stamp(since)])),
+        ).fetchall()
+        index = as_utc_index(pd.DatetimeIndex([r[0] for r in rows], name="timestamp"))
+        frame = pd.DataFrame([r[1:] for r in rows], columns=list(COLUMNS), index=index,
+                             dtype="float64")
+        frame.attrs.update(source=f"signal log {self.path} ({symbol} {timeframe})",
+                           timeframe=timeframe, naive_timezone=False)
+        return frame
+
+    def record_outcome(self, symbol: str, timeframe: str, bar: pd.Timestamp, *, label: str,
+                       forward_return: float | None, trade_return: float | None = None) -> bool:
+        """Record what happened after the signal of ``bar``; False when already recorded."""
+        with self._conn:
+            cursor = self._conn.execute(
+                "INSERT OR IGNORE INTO outcomes (symbol, timeframe, bar_timestamp, label, "
+                "forward_return, trade_return, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (symbol, timeframe, _stamp(bar), label,
+                 None if forward_return is None else float(forward_return),
+                 None if trade_return is None else float(trade_return),
+                 datetime.now(UTC).strftime(_FORMAT)))
+        return cursor.rowcount == 1
+
+    def outcomes(self, symbol: str, timeframe: str) -> pd.DataFrame:
+        """Recorded outcomes of ``symbol``/``timeframe`` indexed by signal bar: columns
+        label, forward_return, trade_return (NaN where none)."""
+        rows = self._conn.execute(
+            "SELECT bar_timestamp, label, forward_return, trade_return FROM outcomes "
+            "WHERE symbol = ? AND timeframe = ? ORDER BY bar_timestamp", (symbol, timeframe),
+        ).fetchall()
+        index = as_utc_index(pd.DatetimeIndex([r[0] for r in rows], name="timestamp"))
+        frame = pd.DataFrame({"label": pd.Series([r[1] for r in rows], dtype="object"),
+                              "forward_return": [r[2] for r in rows],
+                              "trade_return": [r[3] for r in rows]})
+        frame.index = index
+        frame[["forward_return", "trade_return"]] = frame[
+            ["forward_return", "trade_return"]].astype("float64")
+        return frame
 
     def close(self) -> None:
         self._conn.close()
