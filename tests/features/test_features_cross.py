@@ -172,6 +172,20 @@ def test_reference_not_covering_the_instrument_is_refused(where: str) -> None:
     assert f"bar open times {first_uncovered}" in message, message
 
 
+def test_a_shorter_reference_closing_inside_the_first_bar_covers_it() -> None:
+    inst = make_candles(200, 1, freq="15min", start="2024-01-02 00:00")
+    ref = _reference(inst, "15m", "5m", 0, 2).iloc[1:]  # from 00:05: closes inside 00:00-00:15
+    feats = compute(inst, _spec(timeframe="5m", returns=[1]), references={"btc": ref})
+    assert feats.warmup_rows > 0  # the first bar is warm-up (no 1-bar return yet), not refused
+
+
+def test_a_declared_timeframe_the_candles_do_not_have_is_refused() -> None:
+    inst = make_candles(200, 1, freq="5min", start="2024-01-02 00:00")
+    ref = _reference(inst, "5m", "1h", 30, 2)
+    with pytest.raises(DataError, match="timeframe is 5m but the reference's candles are 1h"):
+        compute(inst, _spec(timeframe="5m"), references={"btc": ref})
+
+
 def test_ffill_tolerates_a_reference_ending_max_gap_bars_early() -> None:
     inst = make_candles(200, 1, freq="5min", start="2024-01-02 00:00")
     ref = _reference(inst, "5m", "5m", 30, 2).loc[: inst.index[-3]]

@@ -28,7 +28,7 @@ import pandas as pd
 
 from tradewind.data import load
 from tradewind.data.canonical import COLUMNS
-from tradewind.exceptions import DataError, SchemaMismatchError
+from tradewind.exceptions import ConfigError, DataError, SchemaMismatchError
 from tradewind.features.bars import Bars
 from tradewind.features.cross_spec import CrossSpec, cross_feature_set
 from tradewind.features.registry import FEATURE_SETS
@@ -46,6 +46,7 @@ __all__ = [
     "cross_columns",
     "load_references",
     "reference_warmup",
+    "references_from_pairs",
 ]
 
 _NS = 1_000_000_000
@@ -59,6 +60,40 @@ def load_references(cross: Sequence[CrossSpec]) -> dict[str, pd.DataFrame]:
     every ``compute(..., references=...)`` call.
     """
     return {spec.name: load(spec.source, timeframe=spec.timeframe) for spec in cross}
+
+
+def references_from_pairs(
+    cross: Sequence[CrossSpec], pairs: Sequence[str] | None, option: str = "--reference"
+) -> dict[str, pd.DataFrame] | None:
+    """Load the reference candles a command line names as ``NAME=SOURCE`` pairs.
+
+    None when the spec has no references and no pair is given. Each reference of ``cross``
+    must be named exactly once (a bundle never falls back to its training sources).
+    """
+    pairs = list(pairs or [])
+    if not cross and not pairs:
+        return None
+    sources: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, source = pair.partition("=")
+        if not sep or not name.strip() or not source.strip():
+            raise ConfigError(f"{option} {pair!r}: expected NAME=SOURCE, e.g. btc=btc_5m.parquet")
+        if name.strip() in sources:
+            raise ConfigError(f"{option}: reference {name.strip()!r} given twice; give it once")
+        sources[name.strip()] = source.strip()
+    known = {spec.name: spec for spec in cross}
+    missing = [f"{option} {n}=SOURCE (trained on {s.source})" for n, s in known.items()
+               if n not in sources]
+    extra = sorted(n for n in sources if n not in known)
+    if missing or extra:
+        names = sorted(known) or "none"
+        raise ConfigError(
+            f"{option}: the model's features.cross references are {names}; "
+            + (f"missing {'; '.join(missing)}" if missing else "")
+            + ("; " if missing and extra else "")
+            + (f"unexpected {extra}" if extra else "")
+        )
+    return {name: load(sources[name], timeframe=spec.timeframe) for name, spec in known.items()}
 
 
 def check_references(
@@ -115,11 +150,26 @@ def _utc_ns(index: pd.DatetimeIndex, what: str) -> np.ndarray:
 
 
 def _reference_seconds(spec: CrossSpec, candles: pd.DataFrame) -> int:
-    timeframe = spec.timeframe or candles.attrs.get("timeframe") or infer_timeframe(candles.index)
+    """The reference's bar length: declared, else inferred; both must agree.
+
+    A declared length shorter than the bars' would let a bar count as closed before it
+    has, so a mismatch is refused rather than trusted.
+    """
+    what = f"features.cross {spec.name!r} ({spec.source})"
+    inferred = infer_timeframe(pd.DatetimeIndex(candles.index))
+    if spec.timeframe is not None and inferred is not None and (
+        timeframe_seconds(spec.timeframe) != timeframe_seconds(inferred)
+    ):
+        raise DataError(
+            f"{what}: timeframe is {spec.timeframe} but the reference's candles are {inferred} "
+            f"bars. Fix: set timeframe: {inferred}, or supply {spec.timeframe} candles "
+            f"(`tradewind data resample --timeframe {spec.timeframe}`)"
+        )
+    timeframe = spec.timeframe or inferred
     if timeframe is None:
         raise DataError(
-            f"features.cross {spec.name!r} ({spec.source}): cannot infer the reference's "
-            "timeframe from fewer than two bars; give features.cross timeframe or more bars"
+            f"{what}: cannot infer the reference's timeframe from fewer than two bars; "
+            "give features.cross timeframe or more bars"
         )
     return timeframe_seconds(timeframe)
 
@@ -134,7 +184,7 @@ def _check_coverage(
     spec: CrossSpec, base_ns: np.ndarray, ref_ns: np.ndarray, ref_seconds: int,
     rows: np.ndarray, missing: np.ndarray,
 ) -> None:
-    before = base_ns < ref_ns[0]
+    before = (rows < 0) & (base_ns < ref_ns[0])
     after = (rows == len(ref_ns) - 1) & (missing > spec.allowed_gap)
     bad = before | after
     if not bad.any():
