@@ -179,6 +179,13 @@ def test_a_shorter_reference_closing_inside_the_first_bar_covers_it() -> None:
     assert feats.warmup_rows > 0  # the first bar is warm-up (no 1-bar return yet), not refused
 
 
+def test_a_reference_with_no_closed_bar_yet_is_warm_up() -> None:
+    inst = make_candles(11, 1, freq="5min", start="2024-01-02 00:00")  # inside one hour
+    ref = _reference(inst, "5m", "1h", 0, 2)
+    with pytest.raises(DataError, match=r"candles are too few.*features\.cross references"):
+        compute(inst, _spec(timeframe="1h", returns=[1]), references={"btc": ref})
+
+
 def test_a_declared_timeframe_the_candles_do_not_have_is_refused() -> None:
     inst = make_candles(200, 1, freq="5min", start="2024-01-02 00:00")
     ref = _reference(inst, "5m", "1h", 30, 2)

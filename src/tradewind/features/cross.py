@@ -227,11 +227,13 @@ def _reference_columns(
         if set_name not in computed:
             feature_set = FEATURE_SETS[set_name]
             warm = feature_set.warmup(ref.params)
-            columns = dict(zip(feature_set.names, feature_set.compute(ref), strict=True))
-            for values in columns.values():
+            columns = {}
+            for name, values in zip(feature_set.names, feature_set.compute(ref), strict=True):
+                values = np.array(values, dtype=np.float64)  # a copy: never the Bars memo
                 values[: min(warm, len(values))] = np.nan
+                columns[name] = values
             computed[set_name] = columns
-        out.append(np.asarray(computed[set_name][feature], dtype=np.float64))
+        out.append(computed[set_name][feature])
     return out
 
 
@@ -265,9 +267,8 @@ def cross_columns(
     """The cross-asset columns [T] on the instrument's bars, NaN where not available.
 
     ``validated`` checks each reference's candles as ``compute`` checks the
-    instrument's. A value is NaN where the reference is
-    still in its warm-up or where more reference bars are missing than the reference's
-    ``missing`` rule allows.
+    instrument's. A value is NaN where the reference is still in its warm-up or where
+    more reference bars are missing than the reference's ``missing`` rule allows.
     """
     check_references(cross, references)
     base_ns = _utc_ns(index, "features.cross: the instrument's candles")
@@ -287,6 +288,10 @@ def cross_columns(
         rows, missing = asof_rows(base_ns, base_seconds, ref_ns, ref_seconds)
         _check_coverage(spec, base_ns, ref_ns, ref_seconds, rows, missing)
         usable = (rows >= 0) & (missing <= spec.allowed_gap)
+        if not usable.any():  # no reference bar has closed yet: all warm-up
+            columns += [np.full(len(base_ns), np.nan) for _ in spec.names]
+            names += spec.names
+            continue
         # bars after the newest one visible to the instrument can never matter: drop them
         end = int(rows.max()) + 1 if len(rows) else 0
         ref = Bars(*(arrays[c][:end] for c in COLUMNS), params)
