@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ from safetensors.torch import load_file, save_file
 from tradewind.calibration import calibrator_from_dict
 from tradewind.data.atomic import file_sha256
 from tradewind.dataset import Normalizer, Windows
-from tradewind.exceptions import BundleError, SchemaMismatchError
+from tradewind.exceptions import BundleError, DataError, SchemaMismatchError
 from tradewind.features import Features, FeatureSpec, compute
 from tradewind.labels import LabelSpec
 from tradewind.models import build, parse_model_spec
@@ -173,9 +174,36 @@ class Bundle:
         return check_timeframe(self.manifest.data.get("timeframe"), candles_or_timeframe,
                                where, declared=declared)
 
-    def features(self, candles: pd.DataFrame) -> Features:
-        """Features of ``candles`` computed with the bundle's own feature spec."""
-        return compute(candles, self.feature_spec)
+    def features(
+        self, candles: pd.DataFrame, *, references: Mapping[str, pd.DataFrame] | None = None
+    ) -> Features:
+        """Features of ``candles`` computed with the bundle's own feature spec.
+
+        ``references``: candles of each ``features.cross`` reference by name, required when
+        the spec has any (see :meth:`check_references`).
+        """
+        spec = self.feature_spec
+        self.check_references(spec, references)
+        return compute(candles, spec, references=references)
+
+    def check_references(
+        self, spec: FeatureSpec, references: Mapping[str, pd.DataFrame] | None
+    ) -> None:
+        """Refuse to compute cross-asset features without the reference candles.
+
+        A bundle never reads the training run's reference sources (they may be files on
+        another machine, or stale): the caller passes candles for the same bars.
+        """
+        if not spec.cross or references is not None:
+            return
+        wanted = ", ".join(f"{c.name!r} (trained on {c.source})" for c in spec.cross)
+        raise SchemaMismatchError(
+            f"this bundle's features use reference instruments (features.cross: {wanted}) "
+            "but no reference candles were given. From Python pass references={name: "
+            "candles} covering the same bars (Bundle.predict_proba(..., references=...)); "
+            "`tradewind signal` and `backtest` take --reference NAME=SOURCE; serve and live "
+            "do not take reference candles"
+        )
 
     def predict_logits(self, feats: Features, ends: np.ndarray | None = None) -> np.ndarray:
         """Uncalibrated logits [N, C] for windows ending at ``ends`` (rows of ``feats.frame``)."""
@@ -195,18 +223,30 @@ class Bundle:
         )
 
     def predict_proba(
-        self, candles: pd.DataFrame, *, last_only: bool = False, feature_spec: FeatureSpec | None = None
+        self, candles: pd.DataFrame, *, last_only: bool = False,
+        feature_spec: FeatureSpec | None = None,
+        references: Mapping[str, pd.DataFrame] | None = None,
     ) -> pd.DataFrame:
         """Calibrated probabilities by bar open time: **the** prediction path.
 
         Every bar with a full window, or only the newest with ``last_only`` (what ``signal``,
         the server and the live loop need: one window normalised instead of all). ``backtest``,
         ``signal``, ``serve`` and ``live`` all call this; ``feature_spec`` lets a server pass
-        the bundle's spec validated once.
+        the bundle's spec validated once. ``references`` are the candles of the spec's
+        ``features.cross`` references by name; a bundle with cross features refuses to
+        predict without them.
         """
-        feats = compute(candles, feature_spec or self.feature_spec)
+        spec = feature_spec or self.feature_spec
+        self.check_references(spec, references)
+        feats = compute(candles, spec, references=references)
         self.check_features(feats.names, feats.side_names)
         rows = len(feats.frame)
+        if last_only and rows and feats.frame.index[-1] != candles.index[-1]:
+            raise DataError(
+                f"the newest bar {candles.index[-1]} has no features: a features.cross "
+                "reference misses bars at or shortly before it (its missing rule drops the "
+                "row); supply the reference's bars up to that bar's close"
+            )
         if rows < self.lookback:
             raise BundleError(
                 f"need at least {self.min_candles} candles (warm-up {self.manifest.warmup_bars} "

@@ -7,6 +7,7 @@ after it are traded. Backtesting bars the model was fitted on must be asked for
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,7 @@ def backtest_bundle(
     allow_in_sample: bool = False,
     seed: int = 0,
     bootstrap: BlockBootstrap | None = None,
+    references: Mapping[str, pd.DataFrame] | None = None,
 ) -> BundleBacktest:
     """Trade the bundle's calibrated probabilities on ``candles[start:end]`` after costs.
 
@@ -73,7 +75,8 @@ def backtest_bundle(
     ``start`` defaults to the first bar after the bundle's training data. Earlier bars
     are refused unless ``allow_in_sample``; the warm-up before ``start`` is still used to
     compute features and ATR, never traded. ``bootstrap`` and ``seed`` make the Sharpe
-    interval.
+    interval. ``references``: the candles of the bundle's ``features.cross`` references
+    by name (required when it has any).
     """
     policy = policy or bundle.policy
     trained_until = _training_end(bundle)
@@ -103,7 +106,7 @@ def backtest_bundle(
             f"period (up to {trained_until}): results there are in-sample. Start after it, or "
             "pass allow_in_sample / --allow-in-sample to see them labelled in-sample"
         )
-    proba_frame = bundle.predict_proba(candles)
+    proba_frame = bundle.predict_proba(candles, references=references)
     proba = np.full((len(candles), len(bundle.classes)), np.nan)
     proba[candles.index.get_indexer(proba_frame.index)] = proba_frame.to_numpy()
     timeframe = str(bundle.check_timeframe(candles, "backtest"))

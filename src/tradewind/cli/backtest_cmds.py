@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tradewind.cli.common import SetOption, console, print_table
+from tradewind.cli.common import ReferenceOption, SetOption, console, print_table
 
 __all__ = ["backtest"]
 
@@ -27,6 +27,7 @@ def backtest(
         bool, typer.Option(help="Also trade bars the model was trained on (labelled in-sample).")
     ] = False,
     set_: SetOption = None,
+    reference: ReferenceOption = None,
 ) -> None:
     """Backtest a bundle after fees and slippage with its own trade policy.
 
@@ -40,6 +41,7 @@ def backtest(
     from tradewind.config import BacktestSpec, apply_overrides, parse_overrides, validate_section
     from tradewind.data import load, write_bytes_atomic, write_parquet_atomic, write_text_atomic
     from tradewind.exceptions import ConfigError
+    from tradewind.features.cross import references_from_pairs
     from tradewind.report.charts import equity_png
 
     pairs = parse_overrides(set_ or [])
@@ -50,9 +52,11 @@ def backtest(
                           "--set policy.exits.stop_loss=... (and so on)")
     spec = validate_section(BacktestSpec, apply_overrides({}, rest), "--set")
     loaded = load_bundle(bundle)
+    references = references_from_pairs(loaded.feature_spec.cross, reference)
     done = backtest_bundle(
         loaded, load(data), policy=loaded.policy.with_overrides(policy_keys, "--set"),
         start=from_, end=to, allow_in_sample=allow_in_sample, config=spec.costs(),
+        references=references,
     )
     stats = done.stats.to_dict()
     title = f"Backtest {done.start} → {done.end} after {spec.fee_bps} bps fee + {spec.slippage_bps} bps slippage"

@@ -28,6 +28,7 @@ __all__ = [
     "FormatOption",
     "OutputFormat",
     "QuietOption",
+    "ReferenceOption",
     "SetOption",
     "console",
     "print_json",
@@ -159,3 +160,16 @@ def to_jsonable(value: Any) -> Any:
 def print_json(value: Any) -> None:
     """Print ``value`` as one indented JSON document on stdout."""
     typer.echo(json.dumps(to_jsonable(value), indent=2, allow_nan=False))
+
+
+ReferenceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--reference",
+        metavar="NAME=SOURCE",
+        help="NAME=SOURCE: candles of one of the bundle's features.cross references (a file, "
+        "sample:, synthetic: or store:), covering the same bars as --data. Repeat for each; "
+        "required for a bundle with cross-asset features.",
+        show_default=False,
+    ),
+]

@@ -64,5 +64,7 @@ def compute_cmd(
     feats = compute(candles, exp.features)
     frame = feats.frame if feats.side is None else feats.frame.join(feats.side)
     write_parquet_atomic(frame, out)
-    console.print(f"{len(frame):,} rows × {frame.shape[1]} features "
-                  f"({feats.warmup_rows} warm-up rows dropped) → {out}")
+    dropped = f"{feats.warmup_rows} warm-up rows dropped"
+    if feats.missing_rows:
+        dropped += f", {feats.missing_rows} without reference bars (features.cross)"
+    console.print(f"{len(frame):,} rows × {frame.shape[1]} features ({dropped}) → {out}")

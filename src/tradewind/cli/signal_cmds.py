@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradewind.cli.common import AllowRefusedOption, SetOption
+from tradewind.cli.common import AllowRefusedOption, ReferenceOption, SetOption
 
 if TYPE_CHECKING:
     from tradewind.policy import TradePolicy
@@ -34,6 +34,7 @@ def signal(
         help="Declared bar length of the data (default: the source's own or inferred).")] = None,
     allow_refused: AllowRefusedOption = False,
     set_: SetOption = None,
+    reference: ReferenceOption = None,
 ) -> None:
     """Print the newest bar's signal (direction, calibrated probabilities, levels) as JSON.
 
@@ -44,13 +45,16 @@ def signal(
     from tradewind.artifacts.bundle import load_bundle
     from tradewind.artifacts.verdict import admit, bundle_verdict
     from tradewind.data import load
+    from tradewind.features.cross import references_from_pairs
     from tradewind.signals import signal_from_bundle
 
     loaded = load_bundle(bundle)
     admit(bundle_verdict(loaded), allow_refused=allow_refused, what=f"signal: bundle {bundle}")
     policy = policy_from_pairs(loaded.policy, set_)
     candles = load(data, timeframe=timeframe)
+    references = references_from_pairs(loaded.feature_spec.cross, reference)
     name = symbol or loaded.manifest.data.get("symbol") or str(candles.attrs.get("source", data))
     result = signal_from_bundle(loaded, candles, policy, symbol=str(name),
-                                timeframe=timeframe or candles.attrs.get("timeframe"))
+                                timeframe=timeframe or candles.attrs.get("timeframe"),
+                                references=references)
     typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))

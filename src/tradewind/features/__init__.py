@@ -6,12 +6,15 @@
 """
 
 from tradewind.features.compute import Features, compute, warmup_bars
+from tradewind.features.cross import load_references
+from tradewind.features.cross_spec import CrossSpec
 from tradewind.features.registry import FEATURE_SETS, FeatureSet, list_features
 from tradewind.features.spec import CoreParams, FeatureSpec, HigherTimeframeSpec, IndicatorSpec
 
 __all__ = [
     "FEATURE_SETS",
     "CoreParams",
+    "CrossSpec",
     "FeatureSet",
     "FeatureSpec",
     "Features",
@@ -19,5 +22,6 @@ __all__ = [
     "IndicatorSpec",
     "compute",
     "list_features",
+    "load_references",
     "warmup_bars",
 ]

@@ -8,6 +8,7 @@ feature is not yet defined or its smoothing has not settled there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from tradewind.data.canonical import COLUMNS, check_canonical
 from tradewind.data.validate import absurd_magnitude_rows
 from tradewind.exceptions import ConfigError, DataError
 from tradewind.features.bars import Bars
+from tradewind.features.cross import cross_columns, load_references, reference_warmup
 from tradewind.features.indicators import compute_indicator, indicator_warmup
 from tradewind.features.multi_timeframe import align_to_base, base_bars_per_bar, resample_ohlcv
 from tradewind.features.registry import FEATURE_SETS
@@ -43,6 +45,9 @@ class Features:
         Leading candles dropped (no full, settled value for some feature there).
     names, side_names:
         Column names of ``frame`` and ``side``.
+    missing_rows:
+        Rows after the warm-up dropped because a reference of ``spec.cross`` had missing
+        bars there (its ``missing`` rule); 0 without cross features.
     """
 
     frame: pd.DataFrame
@@ -50,6 +55,7 @@ class Features:
     warmup_rows: int
     names: list[str]
     side_names: list[str]
+    missing_rows: int = 0
 
 
 def _validated(candles: pd.DataFrame) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray]]:
@@ -106,8 +112,18 @@ def warmup_bars(spec: FeatureSpec, timeframe: str | None = None) -> int:
     higher timeframes this equals ``Features.warmup_rows``. With them it is the worst
     case over where the data starts inside a higher bar (``warmup_rows`` may be up to
     one higher bar smaller), and the base ``timeframe`` (e.g. ``"5m"``) is required.
+    With ``cross`` references it counts their warm-up in instrument bars (a reference
+    without a ``timeframe``, or any reference when ``timeframe`` is omitted, is counted
+    as having the instrument's bar length) and the correlation windows; the reference
+    candles must reach back as far.
     """
     warm = _base_warmup(spec)
+    for ref in spec.cross:
+        per_bar = 1.0
+        if ref.timeframe is not None and timeframe is not None:
+            per_bar = timeframe_seconds(ref.timeframe) / timeframe_seconds(timeframe)
+        ref_warm = int(np.ceil((reference_warmup(ref, spec.params) + 1) * per_bar)) - 1
+        warm = max(warm, ref_warm, *ref.correlation, *ref.beta)
     if spec.higher_timeframes:
         if timeframe is None:
             raise ConfigError(
@@ -158,8 +174,13 @@ def _higher_columns(
 
 def _assemble(
     names: list[str], columns: list[np.ndarray], index: pd.DatetimeIndex, warm: int,
-    arrays: dict[str, np.ndarray],
+    arrays: dict[str, np.ndarray], keep: np.ndarray | None = None,
 ) -> pd.DataFrame:
+    if keep is not None:  # rows without cross features: drop them, keep the checks below
+        rows = np.flatnonzero(keep)
+        columns = [column[rows] for column in columns]
+        index = index[rows]
+        warm = 0
     matrix = np.empty((len(index) - warm, len(columns)), dtype=np.float64, order="F")
     for j, column in enumerate(columns):
         matrix[:, j] = column[warm:]
@@ -201,7 +222,13 @@ def _raise_first_non_finite(
     )
 
 
-def compute(candles: pd.DataFrame, spec: FeatureSpec, *, timeframe: str | None = None) -> Features:
+def compute(
+    candles: pd.DataFrame,
+    spec: FeatureSpec,
+    *,
+    timeframe: str | None = None,
+    references: Mapping[str, pd.DataFrame] | None = None,
+) -> Features:
     """Compute the features ``spec`` asks for on ``candles``.
 
     Parameters
@@ -212,8 +239,12 @@ def compute(candles: pd.DataFrame, spec: FeatureSpec, *, timeframe: str | None =
     spec:
         What to compute (see :class:`FeatureSpec`).
     timeframe:
-        The candles' bar length, e.g. ``"5m"``; only used with higher timeframes, and
-        inferred from the index when omitted.
+        The candles' bar length, e.g. ``"5m"``; only used with higher timeframes and
+        cross references, and inferred from the index when omitted.
+    references:
+        Candles of each ``spec.cross`` reference by name (timezone-aware index). When
+        omitted they are loaded from their sources (:func:`load_references`); pass them
+        when computing several series, or at serve time, where no source is read.
 
     Returns
     -------
@@ -224,10 +255,39 @@ def compute(candles: pd.DataFrame, spec: FeatureSpec, *, timeframe: str | None =
         every non-finite value past the warm-up is refused by name instead.
     """
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        return _compute(candles, spec, timeframe)
+        return _compute(candles, spec, timeframe, references)
 
 
-def _compute(candles: pd.DataFrame, spec: FeatureSpec, timeframe: str | None) -> Features:
+def _validated_reference(
+    candles: pd.DataFrame, what: str
+) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray]]:
+    """``_validated`` for a reference's candles; errors name the reference."""
+    try:
+        return _validated(candles)
+    except DataError as err:
+        raise DataError(f"{what}: {err}") from err
+
+
+def _cross_keep(
+    columns: list[np.ndarray], n_rows: int, warm: int
+) -> tuple[int, np.ndarray | None, int]:
+    """Warm-up grown past leading rows without cross values, the rows kept after it."""
+    if not columns:
+        return warm, None, 0
+    valid = np.isfinite(np.column_stack(columns)).all(axis=1)
+    valid[:warm] = False
+    if not valid.any():
+        return n_rows, None, 0
+    warm = int(np.argmax(valid))
+    keep = valid[warm:]
+    missing = int((~keep).sum())
+    return warm, (None if missing == 0 else np.concatenate([np.zeros(warm, bool), keep])), missing
+
+
+def _compute(
+    candles: pd.DataFrame, spec: FeatureSpec, timeframe: str | None,
+    references: Mapping[str, pd.DataFrame] | None,
+) -> Features:
     index, arrays = _validated(candles)
     bars = Bars(*(arrays[c] for c in COLUMNS), spec.params)
     names: list[str] = []
@@ -248,17 +308,32 @@ def _compute(candles: pd.DataFrame, spec: FeatureSpec, timeframe: str | None) ->
             names += more_names
             columns += more_columns
             warm = max(warm, first)
+    missing = 0
+    keep = None
+    if spec.cross:
+        refs = load_references(spec.cross) if references is None else references
+        cross_names, cross_cols = cross_columns(
+            spec.cross, index, arrays["close"], _base_seconds(index, timeframe), refs,
+            spec.params, _validated_reference,
+        )
+        warm, keep, missing = _cross_keep(cross_cols, len(index), warm)
+        names += cross_names
+        columns += cross_cols
     side_names: list[str] = []
     side_columns: list[np.ndarray] = []
     for name in spec.side_sets:
         side_names += FEATURE_SETS[name].names
         side_columns += FEATURE_SETS[name].compute(bars)
     if warm >= len(index):
+        refs_note = (" (or the features.cross references lack bars and history there: "
+                     "check their missing rule)" if spec.cross else "")
         raise DataError(
             f"{len(index)} candles are too few: this feature spec drops the first {warm} "
             f"bars as warm-up, so at least {warm + 1} are needed; supply more history or "
-            "shorten the periods in features.params"
+            f"shorten the periods in features.params{refs_note}"
         )
-    frame = _assemble(names, columns, index, warm, arrays)
-    side = _assemble(side_names, side_columns, index, warm, arrays) if side_names else None
-    return Features(frame=frame, side=side, warmup_rows=warm, names=names, side_names=side_names)
+    frame = _assemble(names, columns, index, warm, arrays, keep)
+    side = (_assemble(side_names, side_columns, index, warm, arrays, keep)
+            if side_names else None)
+    return Features(frame=frame, side=side, warmup_rows=warm, names=names,
+                    side_names=side_names, missing_rows=missing)

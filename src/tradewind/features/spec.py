@@ -17,6 +17,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tradewind.exceptions import ConfigError
+from tradewind.features.cross_spec import CrossSpec
 from tradewind.features.indicators import column_name, validate_indicator
 from tradewind.features.registry import FEATURE_SETS
 from tradewind.timeframes import timeframe_seconds
@@ -174,8 +175,9 @@ class FeatureSpec(BaseModel):
     """What ``tradewind.features.compute`` builds, in this column order.
 
     Main frame: each set of ``sets`` (its features in registry order), then each of
-    ``indicators``, then each of ``higher_timeframes`` (its sets, prefixed). The side
-    frame holds ``side_sets`` for models that take a side vector.
+    ``indicators``, then each of ``higher_timeframes`` (its sets, prefixed), then each
+    reference of ``cross`` (its columns, prefixed with its name). The side frame holds
+    ``side_sets`` for models that take a side vector.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -184,6 +186,7 @@ class FeatureSpec(BaseModel):
     indicators: list[IndicatorSpec] = Field(default_factory=list)
     higher_timeframes: list[HigherTimeframeSpec] = Field(default_factory=list)
     side_sets: list[str] = Field(default_factory=list)
+    cross: list[CrossSpec] = Field(default_factory=list)
     params: CoreParams = Field(default_factory=CoreParams)
 
     @field_validator("sets")
@@ -204,10 +207,10 @@ class FeatureSpec(BaseModel):
                 f"set(s) {both} are in both sets and side_sets; "
                 "keep each set in one of them"
             )
-        if not (self.sets or self.indicators or self.higher_timeframes):
+        if not (self.sets or self.indicators or self.higher_timeframes or self.cross):
             raise ValueError(
                 "nothing to compute; name at least one set in features.sets, "
-                "an indicator or a higher timeframe"
+                "an indicator, a higher timeframe or a cross reference"
             )
         timeframes = [h.timeframe for h in self.higher_timeframes]
         seconds = [_value_error(lambda t=t: timeframe_seconds(t)) for t in timeframes]
@@ -221,4 +224,25 @@ class FeatureSpec(BaseModel):
                     "used by another feature; give it a different alias"
                 )
             taken.add(ind.column)
+        taken |= {h.prefix + f for h in self.higher_timeframes for name in h.sets
+                  for f in FEATURE_SETS[name].names}
+        _check_cross(self.cross, taken)
         return self
+
+
+def _check_cross(cross: list[CrossSpec], taken: set[str]) -> None:
+    """Reference names are unique and their columns collide with no other feature."""
+    names = [c.name for c in cross]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(
+            f"cross: reference name(s) {duplicates} used more than once; give each "
+            "reference its own name (it prefixes the reference's columns)"
+        )
+    for ref in cross:
+        clash = sorted(set(ref.names) & taken)
+        if clash:
+            raise ValueError(
+                f"cross: reference {ref.name!r} would add column(s) {clash} that another "
+                "feature already has; choose another name"
+            )

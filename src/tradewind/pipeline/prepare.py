@@ -7,6 +7,7 @@ up to and including ``t``, its label looks at bars ``t+1 .. t+horizon`` only. A
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,9 +57,16 @@ def load_candles(exp: Experiment, data: str | None = None) -> pd.DataFrame:
                 start=spec.start, end=spec.end)
 
 
-def prepare(exp: Experiment, candles: pd.DataFrame) -> Prepared:
-    """Compute features and labels and align them on the feature rows."""
-    feats = compute(candles, exp.features)
+def prepare(
+    exp: Experiment, candles: pd.DataFrame,
+    references: Mapping[str, pd.DataFrame] | None = None,
+) -> Prepared:
+    """Compute features and labels and align them on the feature rows.
+
+    ``references``: the ``features.cross`` reference candles by name, loaded once
+    (``features.load_references``) when several series are prepared; loaded here if None.
+    """
+    feats = compute(candles, exp.features, references=references)
     labels = make_labels(candles, exp.labels)
     rows = candles.index.get_indexer(feats.frame.index)
     if (rows < 0).any():

@@ -27,7 +27,7 @@ out-of-sample backtest traded), FLAT when no level can be placed (ATR warm-up or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -102,9 +102,12 @@ def check_candles(candles: pd.DataFrame, where: str) -> None:
         )
 
 
-def predict_frame(bundle: Bundle, candles: pd.DataFrame, *, last_only: bool = False) -> pd.DataFrame:
+def predict_frame(
+    bundle: Bundle, candles: pd.DataFrame, *, last_only: bool = False,
+    references: Mapping[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Calibrated probabilities by bar open time: :meth:`Bundle.predict_proba` (the one path)."""
-    return bundle.predict_proba(candles, last_only=last_only)
+    return bundle.predict_proba(candles, last_only=last_only, references=references)
 
 
 def _width(candles: pd.DataFrame, exits: ExitSpec | None) -> np.ndarray:
@@ -208,10 +211,11 @@ def signals_from_proba(
 def _bundle_signals(
     bundle: Bundle, candles: pd.DataFrame, policy: TradePolicy | None, *, symbol: str,
     timeframe: str | None, model_version: str | None, last_only: bool,
+    references: Mapping[str, pd.DataFrame] | None = None,
 ) -> list[Signal]:
     check_candles(candles, f"signals for {symbol}")
     bundle.check_timeframe(candles, f"signals for {symbol}", declared=timeframe)
-    proba = predict_frame(bundle, candles, last_only=last_only)
+    proba = predict_frame(bundle, candles, last_only=last_only, references=references)
     return signals_from_proba(
         proba, candles, policy or bundle.policy, symbol=symbol,
         timeframe=resolve_timeframe(timeframe, candles, bundle.manifest.data),
@@ -228,6 +232,7 @@ def signal_from_bundle(
     symbol: str,
     timeframe: str | None = None,
     model_version: str | None = None,
+    references: Mapping[str, pd.DataFrame] | None = None,
 ) -> Signal:
     """The signal of the newest bar of ``candles`` (which must be closed).
 
@@ -235,10 +240,12 @@ def signal_from_bundle(
     ``candles`` needs at least ``bundle.min_candles`` rows; recursive features and the ATR
     depend on how much history is given, so pass the same history to compare runs.
     ``timeframe`` defaults to ``candles.attrs["timeframe"]``, then the bundle's, then the
-    spacing of the index.
+    spacing of the index. ``references``: the candles of the bundle's ``features.cross``
+    references by name (required when it has any).
     """
     return _bundle_signals(bundle, candles, policy, symbol=symbol, timeframe=timeframe,
-                           model_version=model_version, last_only=True)[0]
+                           model_version=model_version, last_only=True,
+                           references=references)[0]
 
 
 def signals_for_bars(
@@ -249,7 +256,9 @@ def signals_for_bars(
     symbol: str,
     timeframe: str | None = None,
     model_version: str | None = None,
+    references: Mapping[str, pd.DataFrame] | None = None,
 ) -> list[Signal]:
     """Signals for every bar of ``candles`` with a full window, oldest first (batch)."""
     return _bundle_signals(bundle, candles, policy, symbol=symbol, timeframe=timeframe,
-                           model_version=model_version, last_only=False)
+                           model_version=model_version, last_only=False,
+                           references=references)
