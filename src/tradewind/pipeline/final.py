@@ -92,7 +92,7 @@ def refit_and_bundle(
         features=exp.features.model_dump(mode="json"),
         labels=exp.labels.model_dump(mode="json"),
         lookback=exp.lookback,
-        warmup_bars=int(warmup_bars(exp.features)),
+        warmup_bars=int(warmup_bars(exp.features, prep.timeframe)),
         classes=list(prep.classes),
         feature_names=list(prep.features.names),
         side_names=list(prep.features.side_names),
