@@ -113,3 +113,15 @@ def test_data_synthetic_function_defaults_match_the_spec():
         if name != "kind":
             assert params[name].default == field.default, name
     assert set(params) == set(SyntheticSpec.model_fields)
+
+
+def test_data_synthetic_edge_until_switches_the_edge_off_for_good():
+    full = synthetic_market("planted", bars=4000, seed=5, edge=1.0)
+    half = parse_synthetic_source("synthetic:planted?bars=4000&seed=5&edge=1&edge_until=0.5")
+    oracle = half.oracle_up.to_numpy()
+    # The first half is the same market bar for bar; the second has no drift at all.
+    assert np.array_equal(oracle[:1999], full.oracle_up.to_numpy()[:1999])
+    assert np.all(oracle[1999:-1] == 0.5)
+    assert not np.all(full.oracle_up.to_numpy()[1999:-1] == 0.5)
+    assert "edge_until=0.5" in half.candles.attrs["source"]
+    assert "gone after the first 50%" in half.description

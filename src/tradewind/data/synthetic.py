@@ -23,6 +23,10 @@ normal and ``sigma`` following GARCH(1,1), so quiet and wild stretches alternate
   bar pays costs on the bars without an edge). ``regime = 1`` (default) is the plain
   planted market, bar for bar.
 
+  With ``edge_until < 1`` the edge switches off for good after that share of the bars
+  (the volume regime goes on as before): a market whose model stops working half-way,
+  for testing that monitoring and retraining notice the decay.
+
 ``oracle_up[t]`` is the exact probability, from the generator, that
 ``close[t+1] > close[t]``: ``Phi(mu[t+1] / sigma[t+1])``; NaN on the last bar.
 """
@@ -75,6 +79,8 @@ class SyntheticSpec(BaseModel):
     regime: float = Field(1.0, gt=0, le=1, description="planted: share of bars with the edge on.")
     regime_bars: float = Field(8.0, ge=1, description="planted: mean length of an 'on' spell.")
     regime_volume: float = Field(4.0, ge=1, description="planted: volume multiple of 'on' bars.")
+    edge_until: float = Field(
+        1.0, gt=0, le=1, description="planted: share of the bars after which the edge is gone.")
 
     @field_validator("bars")
     @classmethod
@@ -141,6 +147,7 @@ def synthetic_market(
     regime: float = 1.0,
     regime_bars: float = 8.0,
     regime_volume: float = 4.0,
+    edge_until: float = 1.0,
 ) -> SyntheticMarket:
     """Generate a market of ``kind`` (see the module docstring); same seed, same market.
 
@@ -155,6 +162,7 @@ def synthetic_market(
             kind=kind, bars=bars, seed=seed, timeframe=timeframe, start=start, price=price,
             edge=edge, vol=vol, alpha=alpha, beta=beta, memory=memory, volume=volume,
             regime=regime, regime_bars=regime_bars, regime_volume=regime_volume,
+            edge_until=edge_until,
         )  # fmt: skip
     except ValidationError as err:
         raise ConfigError(_describe(err, "synthetic_market")) from None
@@ -226,6 +234,8 @@ def _generate(spec: SyntheticSpec) -> SyntheticMarket:
     source = f"synthetic:{spec.kind}?bars={n}&seed={spec.seed}&timeframe={spec.timeframe}"
     if on is not None:
         source += f"&regime={spec.regime:g}"
+    if spec.edge_until < 1.0:
+        source += f"&edge_until={spec.edge_until:g}"
     candles.attrs.update(source=source, naive_timezone=False, timeframe=spec.timeframe)
     description = (
         f"{spec.kind} synthetic market: {n} {spec.timeframe} bars from {start.isoformat()}, "
@@ -242,6 +252,8 @@ def _generate(spec: SyntheticSpec) -> SyntheticMarket:
                 f", only in a regime on {spec.regime:.0%} of bars (spells of ~{spec.regime_bars:g} "
                 f"bars, volume x{spec.regime_volume:g})"
             )
+        if spec.edge_until < 1.0:
+            description += f"; the edge is gone after the first {spec.edge_until:.0%} of the bars"
     else:
         description += "; no drift: nothing is predictable"
     return SyntheticMarket(
@@ -284,6 +296,7 @@ def _returns_model(
     omega = spec.vol**2 * (1.0 - spec.alpha - spec.beta)
     variance = spec.vol**2
     planted = spec.kind == "planted"
+    edge_end = math.ceil(spec.edge_until * n)
     scale = math.sqrt(spec.memory)
     recent: list[float] = []
     window = 0.0
@@ -291,7 +304,8 @@ def _returns_model(
         s = math.sqrt(variance)
         sigma[t] = s
         drift = 0.0
-        if planted and len(recent) == spec.memory and (on is None or on[t - 1]):
+        if (planted and t < edge_end and len(recent) == spec.memory
+                and (on is None or on[t - 1])):
             drift = -spec.edge * s * math.tanh(window / (scale * s))
         mu[t] = drift
         eps = s * float(shocks[t])
