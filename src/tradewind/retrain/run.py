@@ -79,13 +79,17 @@ def _check_trained_on(bundle: Bundle, candles: pd.DataFrame, split: RetrainSplit
         )
 
 
+def _iso(value: str | None) -> str | None:
+    return None if not value else pd.Timestamp(value).isoformat()
+
+
 def _model_entry(version: str | None, bundle: Bundle | None, score: HoldoutScore | None,
                  **extra: Any) -> dict[str, Any]:
     if bundle is None or score is None:
         return {"version": version}
     return {
-        "version": version, "trained_from": bundle.manifest.data.get("first"),
-        "trained_until": str(training_end(bundle).isoformat()),
+        "version": version, "trained_from": _iso(bundle.manifest.data.get("first")),
+        "trained_until": training_end(bundle).isoformat(),
         "holdout_trades": score.n_trades, "policy": score.policy, **extra,
     }
 
