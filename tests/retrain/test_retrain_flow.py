@@ -30,6 +30,8 @@ import pytest
 import yaml
 
 from tradewind.artifacts import Registry
+from tradewind.cli import app
+from tradewind.cli.exits import run_app
 from tradewind.config import Experiment, validate_section
 from tradewind.data import synthetic_market
 from tradewind.exceptions import LeakageError
@@ -156,24 +158,34 @@ def test_c_after_the_edge_is_gone_the_champion_stays_and_the_reason_is_recorded(
     assert stored == [f"retrain/{DECISION_FILE}"]
 
 
-def test_c_a_challenger_shown_worse_is_refused_although_its_gate_passed(world) -> None:
+def test_c_a_challenger_shown_worse_is_refused_although_its_gate_passed(
+    world, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Through the command (in-process, ``--format json``): the document is the output."""
     root, registry = world["root"], world["registry"]
     champion = registry.alias_version("champion")
-    open_gate = {"min_mcc_lower": -1.0, "beat_baselines": [], "max_ece": None,
-                 "max_overconfident_share": None, "max_abs_logit": None, "class_share_ratio": None,
-                 "min_oos_rows": 1, "min_sharpe_lower": None, "min_trades": None}
-    crippled = _experiment(root, gate=open_gate,
-                           training={"epochs": 1, "lr": 1e-7, "early_stopping": {"patience": 2}})
-    result = retrain_experiment(crippled, data=str(root / "persists.parquet"),
-                                out_dir=root / "crippled", progress=False)
-    assert result.gate_passed and result.champion_version == champion
-    assert result.decision.decision == "reject" and not result.promoted
+    config = root / "crippled.yaml"
+    config.write_text(yaml.safe_dump(_config(root)))
+    open_gate = ["gate.min_mcc_lower=-1.0", "gate.beat_baselines=[]", "gate.max_ece=null",
+                 "gate.max_overconfident_share=null", "gate.max_abs_logit=null",
+                 "gate.class_share_ratio=null", "gate.min_oos_rows=1",
+                 "gate.min_sharpe_lower=null", "gate.min_trades=null"]
+    crippled = ["training.epochs=1", "training.lr=1e-7", "training.early_stopping.patience=2"]
+    argv = ["retrain", str(config), "--data", str(root / "persists.parquet"), "--out",
+            str(root / "crippled"), "--format", "json",
+            *(arg for pair in open_gate + crippled for arg in ("--set", pair))]
+    capsys.readouterr()
+    assert run_app(app, argv) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["gate"]["passed"] and document["champion"]["version"] == champion
+    assert document["decision"] == "reject" and document["promoted"] is False
     assert registry.alias_version("champion") == champion
-    assert result.comparisons["mcc"].difference.upper < 0
-    reasons = " ".join(result.decision.reasons)
+    assert document["metrics"]["mcc"]["difference"]["upper"] < 0
+    assert document["decision_file"] == str(root / "crippled" / DECISION_FILE)
+    reasons = " ".join(document["reasons"])
     assert "On MCC the challenger is shown worse than the champion" in reasons
     assert f"Champion version {champion} stays" in reasons and "shown worse on MCC" in reasons
-    assert _tags(registry, result.challenger_version)["retrain.decision"] == "reject"
+    assert _tags(registry, document["challenger"]["version"])["retrain.decision"] == "reject"
 
 
 def test_e_a_champion_trained_on_the_holdout_is_refused_naming_both_times(world) -> None:
