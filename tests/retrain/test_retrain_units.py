@@ -145,3 +145,18 @@ def test_tags_name_every_number_of_the_decision() -> None:
 def test_public_surface() -> None:
     assert surface_problems(tradewind.retrain) == []
     assert "retrain_experiment" in tradewind.retrain.__all__
+
+
+def test_a_holdout_shorter_than_one_block_is_refused_before_training(tmp_path) -> None:
+    from tradewind.retrain import retrain_experiment
+
+    exp = validate_section(Experiment, {
+        "data": {"source": "synthetic:planted?bars=600&seed=1"},
+        "registry": {"root": str(tmp_path / "runs")}, "retrain": {"holdout": 12},
+    }, "x.yaml")
+    with pytest.raises(DataError, match=r"11 labelled rows, fewer than one bootstrap block \(24"):
+        retrain_experiment(exp, out_dir=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
+    off = exp.model_copy(update={"registry": exp.registry.model_copy(update={"enabled": False})})
+    with pytest.raises(ConfigError, match=r"registry\.enabled is false"):
+        retrain_experiment(off, out_dir=tmp_path / "out", progress=False)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tradewind.block_bootstrap import BlockBootstrap
+from tradewind.block_bootstrap import DEFAULT_BLOCK, BlockBootstrap
 from tradewind.evaluation import moving_block_bootstrap_ci
 from tradewind.evaluation.bootstrap import Interval
 from tradewind.exceptions import DataError
@@ -56,7 +56,7 @@ def _mcc(y: np.ndarray, scores: dict[str, HoldoutScore], n_classes: int, horizon
         )
     result = moving_block_bootstrap_ci(
         y[known], {k: s.pred[known] for k, s in scores.items()}, model_key=CHALLENGER,
-        block=int(boot.block or 24), horizon=horizon, n_boot=boot.n_boot, seed=seed,
+        block=int(boot.block or DEFAULT_BLOCK), horizon=horizon, n_boot=boot.n_boot, seed=seed,
         level=boot.level, n_classes=n_classes,
     )
     return MetricComparison(

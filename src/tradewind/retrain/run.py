@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 
@@ -79,6 +80,16 @@ def _check_trained_on(bundle: Bundle, candles: pd.DataFrame, split: RetrainSplit
         )
 
 
+def _check_holdout_rows(y: np.ndarray, block: int) -> None:
+    """Refuse, before any training, a holdout too short for one bootstrap block of labels."""
+    labelled = int((y >= 0).sum())
+    if labelled < block:
+        raise DataError(
+            f"retrain: the holdout has {labelled} labelled rows, fewer than one bootstrap block "
+            f"({block} rows); lengthen retrain.holdout"
+        )
+
+
 def _iso(value: str | None) -> str | None:
     return None if not value else pd.Timestamp(value).isoformat()
 
@@ -130,6 +141,9 @@ def retrain_experiment(
     candles = load_candles(exp)
     horizon = exp.labels.horizon
     split = split_candles(candles, exp.retrain, horizon)
+    y = holdout_labels(exp, candles, split)
+    bootstrap = BlockBootstrap(**exp.bootstrap.model_dump())
+    _check_holdout_rows(y, bootstrap.block_length(horizon))
     spec = exp.registry
     registry = Registry(spec.tracking_uri, root=Path(spec.root), model_name=spec.model_name)
     champion: Champion | None = load_champion(registry)
@@ -146,14 +160,13 @@ def retrain_experiment(
     challenger = load_bundle(run.bundle_path)
     _check_trained_on(challenger, candles, split)
 
-    y = holdout_labels(exp, candles, split)
     scores = {CHALLENGER: score_on_holdout(challenger, candles, split, exp, who=CHALLENGER)}
     if champion is not None:
         scores[CHAMPION] = score_on_holdout(champion.bundle, candles, split, exp,
                                             who=f"champion (version {champion.version})")
     comparisons = compare_on_holdout(
         y, scores, n_classes=len(class_names(exp.labels)), horizon=horizon,
-        bootstrap=BlockBootstrap(**exp.bootstrap.model_dump()), seed=exp.seed,
+        bootstrap=bootstrap, seed=exp.seed,
     )
     failing = [c.name for c in run.report.gate.failing]
     decision = decide(exp.retrain, gate_passed=run.gate_passed, gate_failing=failing,
