@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from yaml.nodes import MappingNode
 
 from tradewind.backtest import BacktestConfig
@@ -38,8 +45,10 @@ __all__ = [
     "Experiment",
     "ExportSpec",
     "RegistrySpec",
+    "RetrainSpec",
     "TeacherSpec",
     "apply_overrides",
+    "duration_seconds",
     "format_validation_error",
     "load_experiment",
     "parse_overrides",
@@ -141,6 +150,70 @@ class RegistrySpec(_Strict):
     model_name: str = "tradewind"
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration_seconds(text: str, key: str) -> int:
+    """Seconds in a duration such as ``"60d"``, ``"12h"`` or ``"8w"``; a ValueError names ``key``."""
+    value = str(text).strip()
+    number, unit = value[:-1], value[-1:]
+    if not number.isdigit() or unit not in _DURATION_UNITS or int(number) <= 0:
+        raise ValueError(
+            f"{key} {text!r} is not a duration: write a positive whole number and one of "
+            "s, m, h, d, w (for example '60d', '12h', '8w')"
+        )
+    return int(number) * _DURATION_UNITS[unit]
+
+
+class RetrainSpec(_Strict):
+    """``tradewind retrain``: what trains the challenger, what judges it, what promotes it.
+
+    The newest ``holdout`` bars are kept out of training; ``window`` (before them, after a
+    purge of the label horizon) trains the challenger with this experiment. Challenger and
+    champion are both scored on the holdout, and the challenger is promoted only when its
+    gate passes and ``require`` holds on every metric in ``decide_on`` (paired block-bootstrap
+    interval of challenger − champion; both metrics are always reported).
+    """
+
+    window: str = Field(
+        "all", description="Newest data before the holdout that trains the challenger: 'all' "
+        "or a duration such as '60d', '12h', '8w'.")
+    holdout: int | str = Field(
+        1000, description="Newest rows scored head-to-head: a bar count, or a duration such as "
+        "'14d'. Neither model may have trained on them.")
+    require: Literal["not_worse", "better"] = Field(
+        "not_worse", description="not_worse: the difference's interval must reach 0 or above "
+        "(not shown worse); better: its lower bound must be above 0 (shown better).")
+    decide_on: list[Literal["mcc", "return"]] = Field(
+        default_factory=lambda: ["mcc", "return"], min_length=1,
+        description="Metrics the require rule is applied to: mcc (on the experiment's labels), "
+        "return (after-cost policy return per bar).")
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        if value.strip() != "all":
+            duration_seconds(value, "retrain.window")
+        return value.strip()
+
+    @field_validator("holdout")
+    @classmethod
+    def _holdout(cls, value: int | str) -> int | str:
+        if isinstance(value, bool):
+            raise ValueError("retrain.holdout is a bar count or a duration, not a boolean")
+        if isinstance(value, int):
+            if value < 2:
+                raise ValueError(f"retrain.holdout needs at least 2 bars; got {value}")
+            return value
+        duration_seconds(value, "retrain.holdout")
+        return value.strip()
+
+    @field_validator("decide_on")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
 class TeacherSpec(_Strict):
     """A teacher trained in every fold (and in the refit) before the model, which learns from it.
 
@@ -187,6 +260,7 @@ class Experiment(_Strict):
     export: ExportSpec = Field(default_factory=ExportSpec)
     importance: ImportanceSpec = Field(default_factory=ImportanceSpec)
     registry: RegistrySpec = Field(default_factory=RegistrySpec)
+    retrain: RetrainSpec = Field(default_factory=RetrainSpec)
 
     @model_validator(mode="after")
     def _labels_are_classes(self) -> Experiment:

@@ -117,7 +117,8 @@ EXIT_CODES: dict[int, str] = {
                      "option value, or a wrong key/value in the named file or --set",
     DataError.exit_code: "data: the candles break a rule; fix the named file/row/column",
     FetchError.exit_code: "fetch: the exchange failed mid-way; re-run to resume",
-    LeakageError.exit_code: "leakage: the splits would leak the future; change purge/embargo/folds",
+    LeakageError.exit_code: "leakage: the splits would leak the future; change purge/embargo/folds "
+                            "(`retrain`: the champion trained on the holdout)",
     SchemaMismatchError.exit_code: "schema: inputs do not match what a fitted object expects",
     NotFittedError.exit_code: "not fitted: an estimator was used before fit",
     BundleError.exit_code: "bundle/registry: a bundle or registry entry is missing or corrupt",

@@ -57,6 +57,8 @@ CASES: dict[str, Case] = {
     "report-missing": Case(("report", "{tmp}/nowhere"), 3, stderr="no report at"),
     "gate-bad-format": Case(("gate", "{tmp}", "--format", "xml"), 2, stderr="--format"),
     "promote-missing-version": Case(("promote",), 2, stderr="Missing argument"),
+    "retrain-registry-off": Case(("retrain", "{tmp}/exp.yaml", "--set", "registry.enabled=false"),
+                                 2, stderr="registry.enabled is false", usage=False),
     "backtest-missing-data": Case(("backtest", "{tmp}/nobundle"), 2, stderr="--data"),
     "export-no-bundle": Case(("export", "{tmp}/nobundle", "--out", "{tmp}/x"), 8,
                              stderr="nobundle"),

@@ -55,6 +55,7 @@ _RUN_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 def _mlflow() -> Any:
     """Import MLflow quietly: no telemetry, no INFO chatter, no deprecation noise."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # downloads: no bar
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"mlflow(\.|$)")
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"mlflow(\.|$)")
     import mlflow
@@ -350,6 +351,27 @@ class Registry:
             override_reason=reason if overridden else None, override_by=who if overridden else None,
             override_at=now if overridden else None, promoted_by=who, promoted_at=now,
         )
+
+    def set_version_tags(self, version_or_alias: str, tags: dict[str, str]) -> str:
+        """Write ``tags`` on a version (number, alias or run id); returns the version number.
+
+        Values longer than the portable tag limit (5,000 characters) are cut there.
+        """
+        version = str(self._resolve(version_or_alias).version)
+        for key, value in tags.items():
+            self.client.set_model_version_tag(self.model_name, version, key, str(value)[:_MAX_TAG])
+        return version
+
+    def log_version_artifact(self, version_or_alias: str, path: Path,
+                             artifact_path: str | None = None) -> str:
+        """Store the file ``path`` with the run that produced a version (under
+        ``artifact_path``); returns the run id."""
+        mv = self._resolve(version_or_alias)
+        if not mv.run_id:
+            raise BundleError(f"version {mv.version} of {self.model_name!r} has no run to hold "
+                              f"{Path(path).name}")
+        self.client.log_artifact(mv.run_id, str(path), artifact_path)
+        return str(mv.run_id)
 
     def download_bundle(self, version_or_alias: str, dst: Path) -> Path:
         """Download a version's bundle (number, alias or run id) into ``dst``; return ``dst``.

@@ -20,6 +20,7 @@ from tradewind.cli import (
     labels_cmds,
     live_cmds,
     models_cmds,
+    retrain_cmds,
     run_cmds,
     serve_cmds,
     sign_cmds,
@@ -71,6 +72,7 @@ app.command("gate", help="Judge a finished run's evidence again under a changed 
 app.command("promote", help="Move the registry alias 'champion' to a version whose gate passed.")(
     models_cmds.promote
 )
+app.command("retrain", help="Retrain on the newest data; promote only a challenger not shown worse.")(retrain_cmds.retrain)
 app.command("backtest", help="Backtest a bundle after fees and slippage on bars it was not trained on.")(
     backtest_cmds.backtest
 )
