@@ -228,6 +228,13 @@ class SignalLog:
                 "close, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             return self._conn.total_changes - before
 
+    def last_candle(self, symbol: str, timeframe: str) -> pd.Timestamp | None:
+        """Open time of the newest stored candle of ``symbol``/``timeframe``, or None."""
+        row = self._conn.execute(
+            "SELECT MAX(bar_timestamp) FROM candles WHERE symbol = ? AND timeframe = ?",
+            (symbol, timeframe)).fetchone()
+        return None if row[0] is None else pd.Timestamp(row[0]).tz_convert("UTC")
+
     def candles(self, symbol: str, timeframe: str, *, since: pd.Timestamp | None = None
                 ) -> pd.DataFrame:
         """The stored candles of ``symbol``/``timeframe`` (from ``since`` on), canonical frame."""
