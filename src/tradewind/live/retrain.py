@@ -1,8 +1,8 @@
 """Scheduled retraining from the live loop: a separate process, started at bar boundaries.
 
 When the bar clock (the close time of the bar just handled) passes a multiple of
-``every`` (counted from the Unix epoch, UTC) later than the last start, and no retrain is
-running, the loop exports the candles it has stored to ``<log>.retrain.parquet``
+``every`` (counted from the Unix epoch, UTC) later than the last start (the first start:
+the first such multiple after the loop started), and no retrain is running, the loop exports the candles it has stored to ``<log>.retrain.parquet``
 (atomically) and starts::
 
     <tradewind> retrain EXPERIMENT --data <log>.retrain.parquet \\
@@ -109,6 +109,7 @@ class Retrainer:
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
         self._row: int | None = None
+        self._first: pd.Timestamp | None = None
         with log._conn:
             log._conn.execute(_TABLE)
 
@@ -123,12 +124,15 @@ class Retrainer:
         return None if row[0] is None else pd.Timestamp(row[0]).tz_convert("UTC")
 
     def due(self, bar_clock: pd.Timestamp) -> bool:
-        """True when a boundary lies after the last start and at or before ``bar_clock``."""
+        """True when a boundary lies after the last start (or, before any, after the first
+        bar clock this process saw) and at or before ``bar_clock``."""
         every = self.schedule.every.value
         boundary = (bar_clock.value // every) * every
         last = self._last_clock()
         if last is None:
-            return True
+            if self._first is None:
+                self._first = bar_clock
+            last = self._first
         return boundary > last.value
 
     def command(self) -> list[str]:
