@@ -24,10 +24,17 @@ passed: the realised label, the forward return over the label horizon, and the a
 return of the paper trade the policy entered on that bar (NULL when it entered none)::
 
     symbol, timeframe, bar_timestamp   the signal's bar (UNIQUE together)
-    label          TEXT   realised class name (e.g. 'up', 'down', 'flat')
+    label          TEXT   realised class name as the bundle names its classes ('UP', 'DOWN';
+                          'SELL', 'HOLD', 'BUY'), 'NONE' where training has no label
+                          either (an exactly flat move, a warm-up bar)
     forward_return REAL   close[t + horizon] / close[t] - 1
     trade_return   REAL   after-cost return of the paper trade entered at this signal
     resolved_at    TEXT   wall-clock UTC time it was filled in
+
+The loop fills ``candles`` before it handles the bars, and ``outcomes`` once a signal's
+horizon has passed and its paper trade (if any) has closed (:mod:`tradewind.live.outcomes`).
+The paper ledger's tables (``paper_*``) are described in :mod:`tradewind.live.ledger`,
+table ``retrains`` in :mod:`tradewind.live.retrain`.
 
 Inserts are ``INSERT OR IGNORE`` and committed one by one, so a crash loses at most the
 signal being written and a restart that recomputes a logged bar cannot duplicate it.
