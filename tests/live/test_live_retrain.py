@@ -7,7 +7,6 @@ import json
 import shutil
 import sqlite3
 import sys
-import threading
 from pathlib import Path
 
 import pandas as pd
@@ -99,28 +98,27 @@ def test_a_failing_retrain_is_logged_and_the_loop_goes_on(
     assert exported.index[0] == candles.index[0] and exported.index[-1] < clocks[-1]
 
 
-def test_at_most_one_retrain_runs_and_a_restart_waits_for_the_next_boundary(
-    bundle: Bundle, candles: pd.DataFrame, tmp_path: Path
+def test_at_most_one_retrain_runs_at_a_time(
+    bundle: Bundle, candles: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tradewind.live.retrain import Retrainer
+
     script = _stand_in(tmp_path, "block")
     path = tmp_path / "log.sqlite"
-    expected = len(candles) - bundle.min_candles + 1
+    poll = Retrainer.poll
 
-    def release_when_all_bars_are_logged() -> None:
-        with sqlite3.connect(path, timeout=60) as conn:
-            while conn.execute("SELECT COUNT(*) FROM signals").fetchone()[0] < expected:
-                threading.Event().wait(0.05)
-        script.with_suffix(".release").touch()
+    def release_at_the_end(self: Retrainer, *, wait: bool = False):
+        if wait:  # the replay has ended: only now may the blocked retrain finish
+            script.with_suffix(".release").touch()
+        return poll(self, wait=wait)
 
+    monkeypatch.setattr(Retrainer, "poll", release_at_the_end)
     with SignalLog(path) as log:
-        waiter = threading.Thread(target=release_when_all_bars_are_logged, daemon=True)
-        waiter.start()
         result = run_live(bundle, source=ReplaySource(candles), log=log, symbol="X",
                           timeframe="1h", show=False, retrain=_schedule(tmp_path, script))
-        waiter.join(timeout=60)
     assert result.retrains_started == 1 and len(_calls(script)) == 1  # the rest were skipped
     assert [r[1] for r in _retrains(path)] == [0]
-    with SignalLog(path) as log:  # a restart at the same bar clock starts none
+    with SignalLog(path) as log:  # a restart with no new bar starts none
         again = run_live(bundle, source=ReplaySource(candles), log=log, symbol="X",
                          timeframe="1h", show=False, retrain=_schedule(tmp_path, script))
     assert again.retrains_started == 0
@@ -144,6 +142,9 @@ def test_a_new_champion_takes_over_at_the_next_bar_as_a_new_segment(
 
         def list_versions(self) -> list:
             return [type("Row", (), {"version": 2, "aliases": ["champion"], "run_id": "r"})()]
+
+        def override_reason(self, version: str) -> str | None:
+            return None
 
     monkeypatch.setattr(tradewind.artifacts, "Registry", FakeRegistry)
     # the retrain "promotes" the newer model before the loop asks again

@@ -22,13 +22,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 from rich.console import Console
 
 from tradewind.artifacts.bundle import Bundle, load_bundle
 from tradewind.artifacts.digest import predictor_digest
-from tradewind.artifacts.verdict import admit, bundle_verdict
+from tradewind.artifacts.verdict import BundleVerdict, admit, bundle_verdict
 from tradewind.backtest.engine import BacktestConfig
 from tradewind.exceptions import ConfigError, TradewindError
 from tradewind.labels import LabelSpec
@@ -230,7 +231,8 @@ def run_live(
         settle(last)  # finish what a kill interrupted before any new bar
     source.prepare(last, need)
     done = last
-    switch_to: Predictor | None = None
+    switch_to: _Takeover | None = None
+    follow = _Follow(follow_ref, allow_refused, public_key)
     try:
         while True:
             candles = source.closed_candles(window)
@@ -245,11 +247,11 @@ def run_live(
             fresh = candles.index if done is None else candles.index[candles.index > done]
             for ts in fresh:
                 if switch_to is not None:
-                    predictor, switch_to = switch_to, None
+                    predictor, version, verdict = switch_to
+                    switch_to = None
                     trading = predictor.policy.with_overrides(policy_overrides or {}, "--set")
                     policies.append((ts, trading))
                     log.begin(symbol, timeframe, predictor_digest(predictor), new_segment=True)
-                    verdict = admit(bundle_verdict(predictor), allow_refused=True, what="live")
                     if show:
                         out.print(f"{ts:%Y-%m-%d %H:%M} switched to the new {follow_ref} "
                                   f"({predictor_digest(predictor)[:16]})")
@@ -267,8 +269,8 @@ def run_live(
                             out.print(format_signal(sig), highlight=False)
                     settle(ts)
                 if retrainer is not None:
-                    switch_to = _retrain_tick(retrainer, ts + step, result, out, follow_ref,
-                                              predictor, public_key) or switch_to
+                    switch_to = _retrain_tick(retrainer, ts + step, result, out, follow,
+                                              predictor) or switch_to
                 if max_bars is not None and len(result.logged) >= max_bars:
                     return _finish(retrainer, result, out)
             if not source.wait():
@@ -291,13 +293,29 @@ def _label_spec(predictor: Predictor) -> LabelSpec:
     return bundle.label_spec
 
 
+@dataclass(frozen=True)
+class _Follow:
+    """The registry ref to resolve again after a retrain, and how to admit what it names."""
+
+    ref: str | None
+    allow_refused: bool
+    public_key: Path | None
+
+
+class _Takeover(NamedTuple):
+    """A new champion, its registry version and its admitted verdict."""
+
+    predictor: Predictor
+    version: str | None
+    verdict: BundleVerdict
+
+
 def _retrain_tick(retrainer: Retrainer, bar_clock: pd.Timestamp, result: LiveResult,
-                  out: Console, follow_ref: str | None, predictor: Predictor,
-                  public_key: Path | None) -> Predictor | None:
+                  out: Console, follow: _Follow, predictor: Predictor) -> _Takeover | None:
     """Poll the running retrain, start a due one; the new champion when one took over."""
     finished = retrainer.poll()
-    new = None if finished is None else _finished(retrainer, finished, result, out, follow_ref,
-                                                   predictor, public_key)
+    new = None if finished is None else _finished(retrainer, finished, result, out, follow,
+                                                   predictor)
     if retrainer.maybe_start(bar_clock):
         result.retrains_started += 1
         out.print(f"{bar_clock:%Y-%m-%d %H:%M} retrain started: {' '.join(retrainer.command())}",
@@ -306,29 +324,35 @@ def _retrain_tick(retrainer: Retrainer, bar_clock: pd.Timestamp, result: LiveRes
 
 
 def _finished(retrainer: Retrainer, finished: RetrainFinished, result: LiveResult,
-              out: Console, follow_ref: str | None, predictor: Predictor,
-              public_key: Path | None) -> Predictor | None:
+              out: Console, follow: _Follow, predictor: Predictor) -> _Takeover | None:
     if not finished.ok:
         result.retrains_failed += 1
         tail = finished.stderr_tail.strip().splitlines()[-1:] or ["(no stderr)"]
         out.print(f"[yellow]warning:[/] retrain exited {finished.exit_code}: {tail[0]} "
                   "(recorded in the log's retrains table); the live loop goes on", highlight=False)
         return None
-    if follow_ref is None:
+    if follow.ref is None:
         return None
     s = retrainer.schedule
     try:
-        fresh, _ = resolve_model(follow_ref, tracking_uri=s.tracking_uri,
-                                 registry_root=s.registry_root, public_key=public_key)
+        fresh, fresh_version = resolve_model(follow.ref, tracking_uri=s.tracking_uri,
+                                             registry_root=s.registry_root,
+                                             public_key=follow.public_key)
+        if predictor_digest(fresh) == predictor_digest(predictor):
+            return None
+        from tradewind.artifacts import Registry
+
+        override = None if fresh_version is None else Registry(
+            s.tracking_uri, root=Path(s.registry_root)).override_reason(fresh_version)
+        fresh_verdict = admit(bundle_verdict(fresh, override_reason=override),
+                              allow_refused=follow.allow_refused, what="live")
+        fresh.check_timeframe(retrainer.timeframe, "live")
     except TradewindError as err:
-        out.print(f"[yellow]warning:[/] could not resolve {follow_ref!r} after the retrain: "
-                  f"{err}; keeping the current model", highlight=False)
+        out.print(f"[yellow]warning:[/] {follow.ref!r} after the retrain: {err}; keeping the "
+                  "current model", highlight=False)
         return None
-    if predictor_digest(fresh) == predictor_digest(predictor):
-        return None
-    fresh.check_timeframe(retrainer.timeframe, "live")
     result.switched_to.append(predictor_digest(fresh))
-    return fresh
+    return _Takeover(fresh, fresh_version, fresh_verdict)
 
 
 def _finish(retrainer: Retrainer | None, result: LiveResult, out: Console) -> LiveResult:
