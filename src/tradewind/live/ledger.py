@@ -54,12 +54,15 @@ from tradewind.exceptions import LiveLogError
 from tradewind.live.log import SignalLog, _stamp
 from tradewind.policy import TradePolicy
 
-__all__ = ["LEDGER_LEAD", "LedgerStep", "PaperLedger", "paper_summary", "paper_trades"]
+__all__ = ["LedgerStep", "PaperLedger", "lead_bars", "paper_summary", "paper_trades"]
 
-LEDGER_LEAD = 2000
-"""Bars before the anchor given to the exits' ATR and the meta filter's state (Wilder's
-ATR forgets its start by a factor (1 − 1/period) per bar, so this matches a run over all
-bars to the last bit)."""
+
+def lead_bars(atr_period: int) -> int:
+    """Bars of history before the first row that matters, for an ATR of ``atr_period``:
+    Wilder's ATR forgets where it started by a factor ``(1 − 1/period)`` per bar, so after
+    ``40 × period`` bars (a factor below 1e-17) it equals a run over all bars to the last
+    bit; at least 200 (the meta filter's state needs 51)."""
+    return max(200, 40 * int(atr_period))
 
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS paper_state (
@@ -98,6 +101,7 @@ class LedgerStep:
 
     new_trades: pd.DataFrame
     open_signal_bar: pd.Timestamp | None
+    candles: pd.DataFrame | None = None  # the stored candles it read (reused for outcomes)
 
 
 def _ts(text: str) -> pd.Timestamp:
@@ -213,10 +217,12 @@ class PaperLedger:
             anchor, cash = _ts(first), float(self.config.initial_equity)
         else:
             anchor, cash = _ts(state[0]), float(state[1])
+        lead = lead_bars(max([14] + [p.exits.atr_period for _, p in policies
+                                     if p.exits is not None]))
         lead_from = self._conn.execute(
             "SELECT bar_timestamp FROM candles WHERE symbol = ? AND timeframe = ? AND "
             "bar_timestamp <= ? ORDER BY bar_timestamp DESC LIMIT 1 OFFSET ?",
-            (self.symbol, self.timeframe, _stamp(anchor), LEDGER_LEAD)).fetchone()
+            (self.symbol, self.timeframe, _stamp(anchor), lead)).fetchone()
         candles = self.log.candles(self.symbol, self.timeframe,
                                    since=None if lead_from is None else _ts(lead_from[0]))
         candles = candles.loc[:upto]
@@ -230,10 +236,11 @@ class PaperLedger:
         marked = None  # the open trade: the same run, closed at the last bar
         if result.position[-1] != 0:
             marked = run_backtest(window, signals, config.model_copy(update={"close_at_end": True}))
-        return self._write(window, result, marked, state)
+        return self._write(window, result, marked, state, candles)
 
     def _write(self, window: pd.DataFrame, result: BacktestResult, marked: BacktestResult | None,
-               state: tuple[str, float, str | None, str] | None) -> LedgerStep:
+               state: tuple[str, float, str | None, str] | None,
+               candles: pd.DataFrame) -> LedgerStep:
         index = window.index
         key = (self.symbol, self.timeframe)
         trades = result.trades
@@ -268,7 +275,7 @@ class PaperLedger:
                 "INSERT OR REPLACE INTO paper_state VALUES (?, ?, ?, ?, ?, ?)",
                 (*key, _stamp(anchor), cash, _stamp(index[-1]), self._settings))
         open_bar = None if open_trade is None else index[int(open_trade["entry_bar"]) - 1]
-        return LedgerStep(new, open_bar)
+        return LedgerStep(new, open_bar, candles)
 
     def _insert_entry(self, index: pd.Index, t: pd.Series) -> None:
         side = int(t["direction"])

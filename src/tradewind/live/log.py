@@ -48,6 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+import numpy as np
 import pandas as pd
 
 from tradewind.data.canonical import COLUMNS, as_utc_index
@@ -251,9 +252,10 @@ class SignalLog:
             "ORDER BY bar_timestamp",
             (symbol, timeframe, *(2 * [None if since is None else _stamp(since)])),
         ).fetchall()
-        index = as_utc_index(pd.DatetimeIndex([r[0] for r in rows], name="timestamp"))
-        frame = pd.DataFrame([r[1:] for r in rows], columns=list(COLUMNS), index=index,
-                             dtype="float64")
+        stamps = pd.to_datetime([r[0] for r in rows], format=_FORMAT, utc=True)
+        index = as_utc_index(pd.DatetimeIndex(stamps, name="timestamp"))
+        values = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), len(COLUMNS))
+        frame = pd.DataFrame(values, columns=list(COLUMNS), index=index)
         frame.attrs.update(source=f"signal log {self.path} ({symbol} {timeframe})",
                            timeframe=timeframe, naive_timezone=False)
         return frame

@@ -225,7 +225,8 @@ def run_live(
             return
         step_done = ledger.advance(bar, list(predictor.classes), policies)
         result.paper_trades += len(step_done.new_trades)
-        result.outcomes += resolve_outcomes(log, ledger, _label_spec(predictor), bar)
+        result.outcomes += resolve_outcomes(log, ledger, _label_spec(predictor), bar,
+                                            step_done.candles)
 
     if last is not None:
         settle(last)  # finish what a kill interrupted before any new bar

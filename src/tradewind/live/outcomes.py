@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tradewind.labels import LabelSpec, make_labels
-from tradewind.live.ledger import LEDGER_LEAD, PaperLedger
+from tradewind.live.ledger import PaperLedger, lead_bars
 from tradewind.live.log import SignalLog, _stamp
 
 __all__ = ["NO_LABEL", "resolve_outcomes"]
@@ -25,10 +25,24 @@ NO_LABEL = "NONE"
 """``outcomes.label`` of a bar training would not label either (flat move, warm-up)."""
 
 
+def _label_lead(labels: LabelSpec) -> int:
+    """History the labels need before a bar: the ATR of triple-barrier exits, the window
+    of an adaptive threshold."""
+    need = lead_bars(labels.exits.atr_period if labels.exits is not None else 14)
+    return max(need, 0 if labels.adaptive is None else 2 * labels.adaptive.window)
+
+
+def _reaches(candles: pd.DataFrame, bar: pd.Timestamp, lead: int) -> bool:
+    """Whether ``candles`` hold ``lead`` bars before ``bar`` (or start where the log does)."""
+    row = int(candles.index.searchsorted(bar))
+    return row < len(candles) and candles.index[row] == bar and row >= lead
+
+
 def resolve_outcomes(log: SignalLog, ledger: PaperLedger, labels: LabelSpec,
-                     upto: pd.Timestamp) -> int:
+                     upto: pd.Timestamp, candles: pd.DataFrame | None = None) -> int:
     """Record the outcome of every logged signal up to ``upto`` that is due; returns how
-    many were recorded. Call it after :meth:`PaperLedger.advance` to ``upto``."""
+    many were recorded. Call it after :meth:`PaperLedger.advance` to ``upto``; the stored
+    ``candles`` that step read are used when they reach far enough back."""
     symbol, timeframe = ledger.symbol, ledger.timeframe
     pending = [pd.Timestamp(r[0]).tz_convert("UTC") for r in log._conn.execute(
         "SELECT s.bar_timestamp FROM signals s LEFT JOIN outcomes o ON o.symbol = s.symbol "
@@ -43,12 +57,14 @@ def resolve_outcomes(log: SignalLog, ledger: PaperLedger, labels: LabelSpec,
         "AND bar_timestamp <= ?", (symbol, timeframe, _stamp(pending[0]), _stamp(upto))).fetchone()
     if later[0] < labels.horizon:
         return 0  # not even the oldest is due
-    lead = log._conn.execute(
-        "SELECT bar_timestamp FROM candles WHERE symbol = ? AND timeframe = ? AND "
-        "bar_timestamp <= ? ORDER BY bar_timestamp DESC LIMIT 1 OFFSET ?",
-        (symbol, timeframe, _stamp(pending[0]), LEDGER_LEAD)).fetchone()
-    candles = log.candles(symbol, timeframe,
-                          since=None if lead is None else pd.Timestamp(lead[0]))
+    lead = _label_lead(labels)
+    if candles is None or not _reaches(candles, pending[0], lead):
+        first = log._conn.execute(
+            "SELECT bar_timestamp FROM candles WHERE symbol = ? AND timeframe = ? AND "
+            "bar_timestamp <= ? ORDER BY bar_timestamp DESC LIMIT 1 OFFSET ?",
+            (symbol, timeframe, _stamp(pending[0]), lead)).fetchone()
+        candles = log.candles(symbol, timeframe,
+                              since=None if first is None else pd.Timestamp(first[0]))
     candles = candles.loc[:upto]
     if candles.empty:
         return 0
