@@ -31,8 +31,12 @@ COMPARED = ["entry_time", "exit_time", "direction", "entry_price", "exit_price",
 
 
 @pytest.fixture(scope="module")
-def policy_bundle(bundle: Bundle) -> Bundle:
-    manifest = bundle.manifest.model_copy(update={"policy": POLICY.model_dump(mode="json")})
+def policy_bundle(bundle: Bundle, candles: pd.DataFrame) -> Bundle:
+    """The test bundle with a policy that trades, trained (as its manifest says) on the
+    first 61 bars, which neither the backtest nor the paper ledger may trade."""
+    data = {**bundle.manifest.data, "last": str(candles.index[60])}
+    manifest = bundle.manifest.model_copy(update={
+        "policy": POLICY.model_dump(mode="json"), "data": data})
     return Bundle(manifest=manifest, model=bundle.model, normalizer=bundle.normalizer,
                   side_normalizer=None, calibrator=bundle.calibrator)
 
@@ -58,7 +62,7 @@ def _replay(bundle: Bundle, candles: pd.DataFrame, path: Path, **kwargs: object)
 
 
 def test_live_replay_through_the_cli_paper_trades_like_tradewind_backtest(
-    policy_bundle: Bundle, tmp_path: Path
+    policy_bundle: Bundle, candles: pd.DataFrame, tmp_path: Path
 ) -> None:
     path = save_bundle(tmp_path / "bundle", policy_bundle.model, policy_bundle.manifest)
     log = tmp_path / "signals.sqlite"
@@ -74,7 +78,9 @@ def test_live_replay_through_the_cli_paper_trades_like_tradewind_backtest(
         [str(TRADEWIND), "backtest", str(path), "--data", SOURCE, "--out", str(out), *costs,
          "--set", "close_at_end=false"], capture_output=True, text=True, timeout=600)
     assert bt.returncode == 0, bt.stderr + bt.stdout
-    _same_trades(paper_trades(log, "X", "1h"), pd.read_parquet(out / "trades.parquet"))
+    trades = paper_trades(log, "X", "1h")
+    _same_trades(trades, pd.read_parquet(out / "trades.parquet"))
+    assert trades["signal_bar"].min() > candles.index[60]  # nothing in-sample
     listed = subprocess.run([str(TRADEWIND), "paper", str(log), "--format", "json"],
                             capture_output=True, text=True, timeout=120)
     assert listed.returncode == 0, listed.stderr

@@ -17,6 +17,10 @@ transaction** per bar, into these tables of the signal log's SQLite file::
         last_bar TEXT      newest bar the ledger has handled
         config TEXT        the engine settings (JSON of BacktestConfig); a restart with
                            other costs is refused
+        trade_from TEXT    first bar whose signal may open a trade: the one after the
+                           training data of the model the ledger started with (NULL: any),
+                           so in-sample bars are not passed off as paper results, as
+                           ``tradewind backtest`` refuses them
     paper_trades     one row per closed trade (UNIQUE symbol, timeframe, entry_time)
         signal_bar, entry_time, exit_time TEXT   bar open times (UTC, ISO 'Z')
         direction INTEGER (+1/-1), units, entry_price, exit_price (fills, costs
@@ -67,7 +71,7 @@ def lead_bars(atr_period: int) -> int:
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS paper_state (
         symbol TEXT NOT NULL, timeframe TEXT NOT NULL, anchor_bar TEXT NOT NULL,
-        anchor_cash REAL NOT NULL, last_bar TEXT, config TEXT NOT NULL,
+        anchor_cash REAL NOT NULL, last_bar TEXT, config TEXT NOT NULL, trade_from TEXT,
         PRIMARY KEY (symbol, timeframe))""",
     """CREATE TABLE IF NOT EXISTS paper_trades (
         symbol TEXT NOT NULL, timeframe TEXT NOT NULL, signal_bar TEXT NOT NULL,
@@ -117,10 +121,14 @@ class PaperLedger:
         The signal log; the ledger's tables live in its SQLite file.
     config:
         Costs, sizing and rules (``tradewind backtest``'s ``backtest:`` settings).
+    trained_until:
+        Last bar of the model's training data: a new ledger trades signals of later bars
+        only (kept in ``paper_state.trade_from``; later models do not move it).
     """
 
     def __init__(self, log: SignalLog, symbol: str, timeframe: str,
-                 config: BacktestConfig | None = None) -> None:
+                 config: BacktestConfig | None = None, *,
+                 trained_until: pd.Timestamp | None = None) -> None:
         self.log = log
         self.symbol = symbol
         self.timeframe = timeframe
@@ -137,6 +145,12 @@ class PaperLedger:
                 f"not {settings}: keep the costs of the running ledger (--set fee_bps=..., "
                 "slippage_bps=...), or give another --log")
         self._settings = settings
+        self._trade_from = (None if trained_until is None
+                            else _stamp(pd.Timestamp(trained_until) + pd.Timedelta(1, "s")))
+        if row is not None:
+            self._trade_from = self._conn.execute(
+                "SELECT trade_from FROM paper_state WHERE symbol = ? AND timeframe = ?",
+                (symbol, timeframe)).fetchone()[0]
 
     def _state(self) -> tuple[str, float, str | None, str] | None:
         return self._conn.execute(
@@ -167,6 +181,8 @@ class PaperLedger:
                  policies: list[tuple[pd.Timestamp | None, TradePolicy]]) -> SignalArrays:
         """Orders of rows ``start …``, each row by the policy in force at its bar."""
         proba = self._probabilities(candles.index[start], candles.index, classes)
+        if self._trade_from is not None:
+            proba[candles.index < _ts(self._trade_from)] = np.nan  # in-sample: no trade
         parts: list[SignalArrays] = []
         for _, policy in policies:
             parts.append(signals_from_probabilities(proba, classes, candles, policy))
@@ -272,8 +288,9 @@ class PaperLedger:
                 assert state is not None  # the first run starts flat at its first bar
                 anchor, cash = _ts(state[0]), float(state[1])
             self._conn.execute(
-                "INSERT OR REPLACE INTO paper_state VALUES (?, ?, ?, ?, ?, ?)",
-                (*key, _stamp(anchor), cash, _stamp(index[-1]), self._settings))
+                "INSERT OR REPLACE INTO paper_state VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*key, _stamp(anchor), cash, _stamp(index[-1]), self._settings,
+                 self._trade_from))
         open_bar = None if open_trade is None else index[int(open_trade["entry_bar"]) - 1]
         return LedgerStep(new, open_bar, candles)
 

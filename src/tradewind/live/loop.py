@@ -215,7 +215,8 @@ def run_live(
         out.print(f"resuming {symbol} {timeframe} after {last:%Y-%m-%d %H:%M} (already logged)")
     trading = policy or predictor.policy
     policies: list[tuple[pd.Timestamp | None, TradePolicy]] = [(None, trading)]
-    ledger = PaperLedger(log, symbol, timeframe, costs or _default_costs()) if paper else None
+    ledger = None if not paper else PaperLedger(log, symbol, timeframe, costs or _default_costs(),
+                                                trained_until=_trained_until(predictor))
     retrainer = None if retrain is None else Retrainer(retrain, log, symbol, timeframe)
     stored = log.last_candle(symbol, timeframe)
 
@@ -287,6 +288,15 @@ def _default_costs() -> BacktestConfig:
     from tradewind.config import BacktestSpec
 
     return BacktestSpec().costs()
+
+
+def _trained_until(predictor: Predictor) -> pd.Timestamp | None:
+    """Last bar of the training data (the newest over an ensemble's members), if recorded."""
+    members = predictor.bundles if isinstance(predictor, Ensemble) else [predictor]
+    lasts = [b.manifest.data.get("last") for b in members]
+    if any(v is None for v in lasts):
+        return None
+    return max(pd.Timestamp(v) for v in lasts)
 
 
 def _label_spec(predictor: Predictor) -> LabelSpec:
