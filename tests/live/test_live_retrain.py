@@ -89,7 +89,8 @@ def test_a_failing_retrain_is_logged_and_the_loop_goes_on(
     calls = _calls(script)
     assert calls[0] == ["retrain", str(tmp_path / "exp.yaml"), "--data",
                         f"{path}.retrain.parquet", "--tracking-uri", "sqlite:///x.db",
-                        "--registry-root", str(tmp_path / "runs")]
+                        "--registry-root", str(tmp_path / "runs"), "--out", f"{path}.retrain",
+                        "--quiet"]
     clocks = [pd.Timestamp(r[0]) for r in rows]
     assert clocks[0] == clocks[0].normalize()  # the first at a day boundary of bar time
     days_started = [c.normalize() for c in clocks]  # the rest once a day at most (one at a

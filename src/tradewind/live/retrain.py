@@ -2,11 +2,11 @@
 
 When the bar clock (the close time of the bar just handled) passes a multiple of
 ``every`` (counted from the Unix epoch, UTC) later than the last start (the first start:
-the first such multiple after the loop started), and no retrain is running, the loop exports the candles it has stored to ``<log>.retrain.parquet``
-(atomically) and starts::
+the first such multiple after the loop started), and no retrain is running, the loop
+exports the candles it has stored to ``<log>.retrain.parquet`` (atomically) and starts::
 
     <tradewind> retrain EXPERIMENT --data <log>.retrain.parquet \\
-        [--tracking-uri URI] --registry-root DIR
+        [--tracking-uri URI] --registry-root DIR --out <log>.retrain --quiet
 
 without waiting for it; each later bar polls it. Table ``retrains`` of the signal log
 records each run (a restart does not start one again before the next boundary)::
@@ -106,6 +106,7 @@ class Retrainer:
         self.symbol = symbol
         self.timeframe = timeframe
         self.data_path = Path(f"{log.path}.retrain.parquet")
+        self.out_dir = Path(f"{log.path}.retrain")
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
         self._row: int | None = None
@@ -140,7 +141,7 @@ class Retrainer:
         s = self.schedule
         uri = [] if s.tracking_uri is None else ["--tracking-uri", s.tracking_uri]
         return [*s.program, "retrain", str(s.experiment), "--data", str(self.data_path), *uri,
-                "--registry-root", str(s.registry_root)]
+                "--registry-root", str(s.registry_root), "--out", str(self.out_dir), "--quiet"]
 
     def maybe_start(self, bar_clock: pd.Timestamp) -> bool:
         """Start a retrain when one is due and none is running; True when started."""
