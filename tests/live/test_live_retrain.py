@@ -169,6 +169,40 @@ def test_a_new_champion_takes_over_at_the_next_bar_as_a_new_segment(
     assert all(logged[pd.Timestamp(s.timestamp)].direction == s.direction for s in after)
 
 
+def test_a_refused_new_champion_is_not_taken_and_the_old_model_goes_on(
+    make_bundle, bundle: Bundle, candles: pd.DataFrame, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    refused = make_bundle(seed=8, name="refused")
+    refused.manifest.gate = {"passed": False, "checks": [{"name": "mcc_ci", "passed": False}]}
+    saved = save_bundle(tmp_path / "refused", refused.model, refused.manifest)
+
+    class FakeRegistry:
+        def __init__(self, tracking_uri: str | None = None, *, root: Path = Path("runs")) -> None:
+            pass
+
+        def download_bundle(self, ref: str, dst: Path) -> Path:
+            shutil.copytree(saved, dst)
+            return dst
+
+        def list_versions(self) -> list:
+            return [type("Row", (), {"version": 3, "aliases": ["champion"], "run_id": "r"})()]
+
+        def override_reason(self, version: str) -> str | None:
+            return None
+
+    monkeypatch.setattr(tradewind.artifacts, "Registry", FakeRegistry)
+    path = tmp_path / "log.sqlite"
+    with SignalLog(path) as log:
+        result = run_live(bundle, source=ReplaySource(candles), log=log, symbol="X",
+                          timeframe="1h", show=False, follow_ref="champion",
+                          retrain=_schedule(tmp_path, _stand_in(tmp_path, "ok"), every="2d"))
+        segments = log.segments("X", "1h")
+    assert result.retrains_started >= 1 and result.switched_to == []
+    assert [s[0] for s in segments] == [bundle_digest(bundle)]
+    assert "gate refused it" in capsys.readouterr().out.replace("\n", " ")
+
+
 def test_retrain_every_must_be_a_duration() -> None:
     with pytest.raises(ConfigError, match="--retrain-every 'daily'"):
         parse_every("daily")
