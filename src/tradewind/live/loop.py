@@ -208,6 +208,8 @@ def run_live(
         raise ConfigError(f"live: history={window} is below the {need} candles a prediction needs")
     out = console or Console()
     step = pd.Timedelta(seconds=timeframe_seconds(timeframe))
+    ledger = None if not paper else PaperLedger(log, symbol, timeframe, costs or _default_costs(),
+                                                trained_until=_trained_until(predictor))
     log.begin(symbol, timeframe, predictor_digest(predictor), new_segment=new_segment)
     last = log.last_timestamp(symbol, timeframe)
     result = LiveResult(resumed_after=last)
@@ -215,8 +217,6 @@ def run_live(
         out.print(f"resuming {symbol} {timeframe} after {last:%Y-%m-%d %H:%M} (already logged)")
     trading = policy or predictor.policy
     policies: list[tuple[pd.Timestamp | None, TradePolicy]] = [(None, trading)]
-    ledger = None if not paper else PaperLedger(log, symbol, timeframe, costs or _default_costs(),
-                                                trained_until=_trained_until(predictor))
     retrainer = None if retrain is None else Retrainer(retrain, log, symbol, timeframe)
     stored = log.last_candle(symbol, timeframe)
 
