@@ -16,7 +16,7 @@ from tradewind.exceptions import ConfigError
 runner = CliRunner()
 
 TOP_LEVEL = ["run", "report", "gate", "promote", "backtest", "export", "signal", "serve", "live",
-             "data", "features", "labels", "models", "presets", "sweep"]
+             "paper", "data", "features", "labels", "models", "presets", "sweep"]
 SUBCOMMANDS = {
     "data": ["fetch", "import", "validate", "info", "resample"],
     "features": ["list", "compute"],
@@ -66,7 +66,7 @@ READS_CONFIG = [["run"], ["gate"], ["promote"], ["backtest"], ["signal"], ["serv
                 ["models", "list"], ["presets", "list"]]
 READS_NO_CONFIG = [["report"], ["export"], ["data", "fetch"], ["data", "import"],
                    ["data", "validate"], ["data", "info"], ["data", "resample"],
-                   ["features", "list"]]
+                   ["features", "list"], ["paper"]]
 
 
 @pytest.mark.parametrize("command", READS_CONFIG, ids=" ".join)

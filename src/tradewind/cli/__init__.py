@@ -20,6 +20,7 @@ from tradewind.cli import (
     labels_cmds,
     live_cmds,
     models_cmds,
+    paper_cmds,
     retrain_cmds,
     run_cmds,
     serve_cmds,
@@ -89,6 +90,7 @@ app.command("serve", help="Serve /v1/signal, /v1/predict, /v1/models, /healthz a
 app.command("live", help="Emit, log and print a signal at every bar close (exchange or replay).")(
     live_cmds.live
 )
+app.command("paper", help="List the paper trades a live loop recorded in its signal log.")(paper_cmds.paper)
 app.command("sweep", help="Run a search space as resumable Ray Tune trials; rank by MCC lower bound.")(
     sweep_cmds.sweep
 )

@@ -8,9 +8,26 @@ from typing import Annotated
 import typer
 
 from tradewind.cli.common import AllowRefusedOption, SetOption, console
-from tradewind.cli.signal_cmds import policy_from_pairs
 
-__all__ = ["live"]
+__all__ = ["live", "split_live_overrides"]
+
+
+def split_live_overrides(pairs: list[str] | None) -> tuple[dict[str, object], dict[str, object]]:
+    """``--set`` pairs → (paper-ledger cost keys of the ``backtest:`` section, trade-policy
+    keys); ``fee_bps=1`` and ``backtest.fee_bps=1`` are costs, anything else (with or
+    without ``policy.``) a policy key, as ``tradewind signal`` reads them."""
+    from tradewind.config import BacktestSpec, parse_overrides
+
+    costs: dict[str, object] = {}
+    policy: dict[str, object] = {}
+    fields = set(BacktestSpec.model_fields) - {"exits", "enabled"}
+    for key, value in parse_overrides(pairs or []).items():
+        bare = key.removeprefix("backtest.")
+        if bare in fields:
+            costs[bare] = value
+        else:
+            policy[key] = value
+    return costs, policy
 
 
 def live(
@@ -44,21 +61,44 @@ def live(
         help="Ed25519 public key: refuse a bundle not signed by it (tradewind sign).")] = None,
     new_segment: Annotated[bool, typer.Option(
         help="Continue a log written by another bundle, recorded as a new segment.")] = False,
+    retrain: Annotated[Path | None, typer.Option(
+        help="Experiment YAML: run `tradewind retrain` on the stored candles in its own "
+        "process at bar boundaries (with --retrain-every).")] = None,
+    retrain_every: Annotated[str | None, typer.Option(
+        help="How often to retrain, e.g. 12h, 1d, 1w (counted in bar time, from the epoch).")]
+    = None,
     set_: SetOption = None,
 ) -> None:
     """Run the live loop: closed bars only, one logged signal per bar, resumable.
 
     A bundle the gate refused is refused unless its registry version was promoted with an
     audited override or ``--allow-refused`` is given; every signal carries the verdict.
+    The signals are paper traded in the same log with the backtest's engine, costs and
+    exits: ``--set fee_bps=... slippage_bps=...`` as for ``tradewind backtest``, other
+    keys (``threshold=0.6``, ``policy.sides=long``) override the trade policy.
     """
     if data is None and exchange is None:
         raise typer.BadParameter("give --exchange ID for live bars or --data FILE to replay a file",
                                  param_hint="'--exchange' / '--data'")
+    if (retrain is None) != (retrain_every is None):
+        raise typer.BadParameter("give --retrain EXPERIMENT.yaml and --retrain-every (e.g. 1d) "
+                                 "together", param_hint="'--retrain' / '--retrain-every'")
+    from tradewind.config import BacktestSpec, apply_overrides, validate_section
     from tradewind.live import ExchangeSource, ReplaySource, SignalLog, resolve_model, run_live
+    from tradewind.live.ledger import paper_summary
+    from tradewind.live.retrain import RetrainSchedule, parse_every
 
+    cost_keys, policy_keys = split_live_overrides(set_)
+    costs = validate_section(BacktestSpec, apply_overrides({}, cost_keys), "--set").costs()
+    schedule = None
+    if retrain is not None and retrain_every is not None:
+        if not retrain.is_file():
+            raise typer.BadParameter(f"no experiment file {retrain}", param_hint="'--retrain'")
+        schedule = RetrainSchedule(experiment=retrain, every=parse_every(retrain_every),
+                                   registry_root=registry_root, tracking_uri=tracking_uri)
     predictor, version = resolve_model(model, tracking_uri=tracking_uri, registry_root=registry_root,
                                        public_key=require_signed)
-    policy = policy_from_pairs(predictor.policy, set_)
+    policy = predictor.policy.with_overrides(policy_keys, "--set")
     override = None
     if version is not None:  # a registry version: a refused one may carry an audited override
         from tradewind.artifacts import Registry
@@ -75,5 +115,9 @@ def live(
                           timeframe=timeframe, max_bars=max_bars, history=history,
                           model_version=version, show=not quiet, console=console,
                           allow_refused=allow_refused, override_reason=override,
-                          new_segment=new_segment)
+                          new_segment=new_segment, costs=costs, retrain=schedule,
+                          follow_ref=None if Path(model).is_dir() else model,
+                          policy_overrides=policy_keys, public_key=require_signed)
+        summary = paper_summary(signal_log, symbol, timeframe)
     console.print(f"{len(result.logged)} new signal(s) logged to {log}")
+    console.print(summary, highlight=False)

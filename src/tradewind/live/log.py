@@ -24,10 +24,17 @@ passed: the realised label, the forward return over the label horizon, and the a
 return of the paper trade the policy entered on that bar (NULL when it entered none)::
 
     symbol, timeframe, bar_timestamp   the signal's bar (UNIQUE together)
-    label          TEXT   realised class name (e.g. 'up', 'down', 'flat')
+    label          TEXT   realised class name as the bundle names its classes ('UP', 'DOWN';
+                          'SELL', 'HOLD', 'BUY'), 'NONE' where training has no label
+                          either (an exactly flat move, a warm-up bar)
     forward_return REAL   close[t + horizon] / close[t] - 1
     trade_return   REAL   after-cost return of the paper trade entered at this signal
     resolved_at    TEXT   wall-clock UTC time it was filled in
+
+The loop fills ``candles`` before it handles the bars, and ``outcomes`` once a signal's
+horizon has passed and its paper trade (if any) has closed (:mod:`tradewind.live.outcomes`).
+The paper ledger's tables (``paper_*``) are described in :mod:`tradewind.live.ledger`,
+table ``retrains`` in :mod:`tradewind.live.retrain`.
 
 Inserts are ``INSERT OR IGNORE`` and committed one by one, so a crash loses at most the
 signal being written and a restart that recomputes a logged bar cannot duplicate it.
@@ -41,6 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+import numpy as np
 import pandas as pd
 
 from tradewind.data.canonical import COLUMNS, as_utc_index
@@ -228,6 +236,13 @@ class SignalLog:
                 "close, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             return self._conn.total_changes - before
 
+    def last_candle(self, symbol: str, timeframe: str) -> pd.Timestamp | None:
+        """Open time of the newest stored candle of ``symbol``/``timeframe``, or None."""
+        row = self._conn.execute(
+            "SELECT MAX(bar_timestamp) FROM candles WHERE symbol = ? AND timeframe = ?",
+            (symbol, timeframe)).fetchone()
+        return None if row[0] is None else pd.Timestamp(row[0]).tz_convert("UTC")
+
     def candles(self, symbol: str, timeframe: str, *, since: pd.Timestamp | None = None
                 ) -> pd.DataFrame:
         """The stored candles of ``symbol``/``timeframe`` (from ``since`` on), canonical frame."""
@@ -237,9 +252,10 @@ class SignalLog:
             "ORDER BY bar_timestamp",
             (symbol, timeframe, *(2 * [None if since is None else _stamp(since)])),
         ).fetchall()
-        index = as_utc_index(pd.DatetimeIndex([r[0] for r in rows], name="timestamp"))
-        frame = pd.DataFrame([r[1:] for r in rows], columns=list(COLUMNS), index=index,
-                             dtype="float64")
+        stamps = pd.to_datetime([r[0] for r in rows], format=_FORMAT, utc=True)
+        index = as_utc_index(pd.DatetimeIndex(stamps, name="timestamp"))
+        values = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), len(COLUMNS))
+        frame = pd.DataFrame(values, columns=list(COLUMNS), index=index)
         frame.attrs.update(source=f"signal log {self.path} ({symbol} {timeframe})",
                            timeframe=timeframe, naive_timezone=False)
         return frame

@@ -6,6 +6,14 @@ closed while the loop was down is caught up, not skipped), and the log's
 ``UNIQUE(symbol, timeframe, bar_timestamp)`` makes a recomputed bar a no-op. Each bar's
 signal is computed from the ``history`` closed bars ending at it, exactly what
 ``signal_from_bundle`` would be given by a caller holding those candles.
+
+Around each signal (see :mod:`tradewind.live.ledger`, :mod:`tradewind.live.outcomes` and
+:mod:`tradewind.live.retrain`): every closed candle is stored in the log before the bars
+it closes are handled; the paper ledger trades the logged signals up to the bar with the
+backtest engine; signals whose label horizon has passed get their realised outcome; and a
+scheduled retrain is polled or started at the bar boundary, in its own process. When the
+model was given as a registry ref, a retrain that ends well makes the loop resolve the ref
+again and continue with a new champion from the next bar (a new log segment).
 """
 
 from __future__ import annotations
@@ -14,15 +22,21 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 from rich.console import Console
 
 from tradewind.artifacts.bundle import Bundle, load_bundle
 from tradewind.artifacts.digest import predictor_digest
-from tradewind.artifacts.verdict import admit, bundle_verdict
-from tradewind.exceptions import ConfigError
+from tradewind.artifacts.verdict import BundleVerdict, admit, bundle_verdict
+from tradewind.backtest.engine import BacktestConfig
+from tradewind.exceptions import ConfigError, TradewindError
+from tradewind.labels import LabelSpec
+from tradewind.live.ledger import PaperLedger
 from tradewind.live.log import SignalLog
+from tradewind.live.outcomes import resolve_outcomes
+from tradewind.live.retrain import Retrainer, RetrainFinished, RetrainSchedule
 from tradewind.live.sources import CandleSource
 from tradewind.policy import TradePolicy
 from tradewind.signals.ensemble import Ensemble
@@ -43,6 +57,11 @@ class LiveResult:
     logged: list[Signal] = field(default_factory=list)
     resumed_after: pd.Timestamp | None = None
     bars_seen: int = 0
+    paper_trades: int = 0
+    outcomes: int = 0
+    retrains_started: int = 0
+    retrains_failed: int = 0
+    switched_to: list[str] = field(default_factory=list)
 
 
 def resolve_model(
@@ -116,6 +135,12 @@ def run_live(
     allow_refused: bool = False,
     override_reason: str | None = None,
     new_segment: bool = False,
+    costs: BacktestConfig | None = None,
+    paper: bool = True,
+    retrain: RetrainSchedule | None = None,
+    follow_ref: str | None = None,
+    policy_overrides: dict[str, object] | None = None,
+    public_key: Path | None = None,
 ) -> LiveResult:
     """Emit, log and print a signal at every bar close until the source ends or ``max_bars``.
 
@@ -147,6 +172,19 @@ def run_live(
     new_segment:
         Continue a log written by another model (see :meth:`SignalLog.begin`, which
         refuses that otherwise).
+    costs:
+        Fees, slippage, sizing and opposite-signal rule of the paper ledger (the
+        ``backtest:`` settings ``tradewind backtest`` uses; default ``BacktestSpec()``'s).
+    paper:
+        Keep the paper ledger and the realised outcomes (default True).
+    retrain:
+        Start ``tradewind retrain`` in its own process at bar boundaries (see
+        :mod:`tradewind.live.retrain`); a failed retrain is logged and the loop goes on.
+    follow_ref:
+        The registry ref (``"champion"``) the model came from: after a retrain that exits
+        0 it is resolved again, and a different model takes over at the next bar with
+        ``policy_overrides`` applied to its own policy (and, with ``public_key``, only
+        when signed by that key).
     """
     predictor, resolved_version = resolve_model(bundle_or_ref)
     verdict = admit(bundle_verdict(predictor, override_reason=override_reason),
@@ -170,38 +208,173 @@ def run_live(
         raise ConfigError(f"live: history={window} is below the {need} candles a prediction needs")
     out = console or Console()
     step = pd.Timedelta(seconds=timeframe_seconds(timeframe))
+    ledger = None if not paper else PaperLedger(log, symbol, timeframe, costs or _default_costs(),
+                                                trained_until=_trained_until(predictor))
     log.begin(symbol, timeframe, predictor_digest(predictor), new_segment=new_segment)
     last = log.last_timestamp(symbol, timeframe)
     result = LiveResult(resumed_after=last)
     if show and last is not None:
         out.print(f"resuming {symbol} {timeframe} after {last:%Y-%m-%d %H:%M} (already logged)")
+    trading = policy or predictor.policy
+    policies: list[tuple[pd.Timestamp | None, TradePolicy]] = [(None, trading)]
+    retrainer = None if retrain is None else Retrainer(retrain, log, symbol, timeframe)
+    stored = log.last_candle(symbol, timeframe)
+
+    def settle(bar: pd.Timestamp) -> None:
+        """Paper fills and realised outcomes up to ``bar`` (one transaction each)."""
+        if ledger is None:
+            return
+        step_done = ledger.advance(bar, list(predictor.classes), policies)
+        result.paper_trades += len(step_done.new_trades)
+        result.outcomes += resolve_outcomes(log, ledger, _label_spec(predictor), bar,
+                                            step_done.candles)
+
+    if last is not None:
+        settle(last)  # finish what a kill interrupted before any new bar
     source.prepare(last, need)
     done = last
-    while True:
-        candles = source.closed_candles(window)
-        if done is not None and len(candles) and candles.index[0] > done + step:
-            # The loop was down longer than the window: fetch back to the last handled bar.
-            missed = int((candles.index[-1] - done) / step)
-            candles = source.closed_candles(window + missed + 1)
-        fresh = candles.index if done is None else candles.index[candles.index > done]
-        for ts in fresh:
-            upto = candles.loc[:ts].iloc[-window:]
-            done = ts
-            result.bars_seen += 1
-            if len(upto) < need:
-                continue
-            upto, warnings = apply_bundle_gap_policy(predictor, upto, timeframe,
-                                                     where=f"live {symbol} {timeframe}")
-            sig = _signal(predictor, upto, policy, symbol, timeframe, version).model_copy(
-                update={**verdict.signal_fields, "warnings": warnings})
-            if log.append(sig):
-                result.logged.append(sig)
-                if show:
-                    out.print(format_signal(sig), highlight=False)
-            if max_bars is not None and len(result.logged) >= max_bars:
-                return result
-        if not source.wait():
-            return result
+    switch_to: _Takeover | None = None
+    follow = _Follow(follow_ref, allow_refused, public_key)
+    try:
+        while True:
+            candles = source.closed_candles(window)
+            if done is not None and len(candles) and candles.index[0] > done + step:
+                # The loop was down longer than the window: fetch back to the last handled bar.
+                missed = int((candles.index[-1] - done) / step)
+                candles = source.closed_candles(window + missed + 1)
+            fresh_candles = candles if stored is None else candles.loc[candles.index > stored]
+            if len(fresh_candles):
+                log.store_candles(symbol, timeframe, fresh_candles)
+                stored = fresh_candles.index[-1]
+            fresh = candles.index if done is None else candles.index[candles.index > done]
+            for ts in fresh:
+                if switch_to is not None:
+                    predictor, version, verdict = switch_to
+                    switch_to = None
+                    trading = predictor.policy.with_overrides(policy_overrides or {}, "--set")
+                    policies.append((ts, trading))
+                    log.begin(symbol, timeframe, predictor_digest(predictor), new_segment=True)
+                    if show:
+                        out.print(f"{ts:%Y-%m-%d %H:%M} switched to the new {follow_ref} "
+                                  f"({predictor_digest(predictor)[:16]})")
+                upto = candles.loc[:ts].iloc[-window:]
+                done = ts
+                result.bars_seen += 1
+                if len(upto) >= predictor.min_candles:
+                    upto, warnings = apply_bundle_gap_policy(predictor, upto, timeframe,
+                                                             where=f"live {symbol} {timeframe}")
+                    sig = _signal(predictor, upto, trading, symbol, timeframe, version).model_copy(
+                        update={**verdict.signal_fields, "warnings": warnings})
+                    if log.append(sig):
+                        result.logged.append(sig)
+                        if show:
+                            out.print(format_signal(sig), highlight=False)
+                    settle(ts)
+                if retrainer is not None:
+                    switch_to = _retrain_tick(retrainer, ts + step, result, out, follow,
+                                              predictor) or switch_to
+                if max_bars is not None and len(result.logged) >= max_bars:
+                    return _finish(retrainer, result, out)
+            if not source.wait():
+                return _finish(retrainer, result, out)
+    except BaseException:
+        if retrainer is not None:
+            retrainer.stop()
+        raise
+
+
+def _default_costs() -> BacktestConfig:
+    """``tradewind backtest``'s defaults (the ``backtest:`` section without --set)."""
+    from tradewind.config import BacktestSpec
+
+    return BacktestSpec().costs()
+
+
+def _trained_until(predictor: Predictor) -> pd.Timestamp | None:
+    """Last bar of the training data (the newest over an ensemble's members), if recorded."""
+    members = predictor.bundles if isinstance(predictor, Ensemble) else [predictor]
+    lasts = [b.manifest.data.get("last") for b in members]
+    if any(v is None for v in lasts):
+        return None
+    return max(pd.Timestamp(v) for v in lasts)
+
+
+def _label_spec(predictor: Predictor) -> LabelSpec:
+    bundle = predictor.bundles[0] if isinstance(predictor, Ensemble) else predictor
+    return bundle.label_spec
+
+
+@dataclass(frozen=True)
+class _Follow:
+    """The registry ref to resolve again after a retrain, and how to admit what it names."""
+
+    ref: str | None
+    allow_refused: bool
+    public_key: Path | None
+
+
+class _Takeover(NamedTuple):
+    """A new champion, its registry version and its admitted verdict."""
+
+    predictor: Predictor
+    version: str | None
+    verdict: BundleVerdict
+
+
+def _retrain_tick(retrainer: Retrainer, bar_clock: pd.Timestamp, result: LiveResult,
+                  out: Console, follow: _Follow, predictor: Predictor) -> _Takeover | None:
+    """Poll the running retrain, start a due one; the new champion when one took over."""
+    finished = retrainer.poll()
+    new = None if finished is None else _finished(retrainer, finished, result, out, follow,
+                                                   predictor)
+    if retrainer.maybe_start(bar_clock):
+        result.retrains_started += 1
+        out.print(f"{bar_clock:%Y-%m-%d %H:%M} retrain started: {' '.join(retrainer.command())}",
+                  highlight=False)
+    return new
+
+
+def _finished(retrainer: Retrainer, finished: RetrainFinished, result: LiveResult,
+              out: Console, follow: _Follow, predictor: Predictor) -> _Takeover | None:
+    if not finished.ok:
+        result.retrains_failed += 1
+        tail = finished.stderr_tail.strip().splitlines()[-1:] or ["(no stderr)"]
+        out.print(f"[yellow]warning:[/] retrain exited {finished.exit_code}: {tail[0]} "
+                  "(recorded in the log's retrains table); the live loop goes on", highlight=False)
+        return None
+    if follow.ref is None:
+        return None
+    s = retrainer.schedule
+    try:
+        fresh, fresh_version = resolve_model(follow.ref, tracking_uri=s.tracking_uri,
+                                             registry_root=s.registry_root,
+                                             public_key=follow.public_key)
+        if predictor_digest(fresh) == predictor_digest(predictor):
+            return None
+        from tradewind.artifacts import Registry
+
+        override = None if fresh_version is None else Registry(
+            s.tracking_uri, root=Path(s.registry_root)).override_reason(fresh_version)
+        fresh_verdict = admit(bundle_verdict(fresh, override_reason=override),
+                              allow_refused=follow.allow_refused, what="live")
+        fresh.check_timeframe(retrainer.timeframe, "live")
+    except TradewindError as err:
+        out.print(f"[yellow]warning:[/] {follow.ref!r} after the retrain: {err}; keeping the "
+                  "current model", highlight=False)
+        return None
+    result.switched_to.append(predictor_digest(fresh))
+    return _Takeover(fresh, fresh_version, fresh_verdict)
+
+
+def _finish(retrainer: Retrainer | None, result: LiveResult, out: Console) -> LiveResult:
+    """The source ended: wait for a running retrain so its end is recorded."""
+    if retrainer is not None and retrainer.running:
+        finished = retrainer.poll(wait=True)
+        if finished is not None and not finished.ok:
+            result.retrains_failed += 1
+            out.print(f"[yellow]warning:[/] retrain exited {finished.exit_code} (recorded in "
+                      "the log's retrains table)", highlight=False)
+    return result
 
 
 def _signal(predictor: Predictor, candles: pd.DataFrame, policy: TradePolicy | None, symbol: str,
