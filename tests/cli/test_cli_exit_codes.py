@@ -64,6 +64,8 @@ CASES: dict[str, Case] = {
     "serve-bad-port": Case(("serve", "--port", "abc"), 2, stderr="--port"),
     "live-no-source": Case(("live", "--symbol", "X/Y", "--timeframe", "1h", "--model", "m"), 2,
                            stderr="--exchange"),
+    "monitor-no-log": Case(("monitor", "{tmp}/nolog.sqlite"), 2, stderr="no signal log",
+                           usage=False),
     "sweep-bad-value": Case(("sweep", "s.yaml", "--max-concurrent", "0"), 2,
                             stderr="--max-concurrent"),
     "data-fetch-missing-symbol": Case(("data", "fetch", "--exchange", "binance"), 2,

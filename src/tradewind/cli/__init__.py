@@ -20,6 +20,7 @@ from tradewind.cli import (
     labels_cmds,
     live_cmds,
     models_cmds,
+    monitor_cmds,
     run_cmds,
     serve_cmds,
     sign_cmds,
@@ -86,6 +87,9 @@ app.command("serve", help="Serve /v1/signal, /v1/predict, /v1/models, /healthz a
 )
 app.command("live", help="Emit, log and print a signal at every bar close (exchange or replay).")(
     live_cmds.live
+)
+app.command("monitor", help="Check a live signal log: realised vs promised, drift, class shares.")(
+    monitor_cmds.monitor
 )
 app.command("sweep", help="Run a search space as resumable Ray Tune trials; rank by MCC lower bound.")(
     sweep_cmds.sweep
