@@ -95,12 +95,13 @@ class TrainingReference(_Strict):
 
 
 def feature_bins(values: np.ndarray, bins: int) -> FeatureBins | None:
-    """Quantile bins of the finite ``values`` (None when there are none)."""
+    """Quantile bins of the finite ``values`` (None when there are none); edges are data
+    values (``method="lower"``), so a feature with few distinct values keeps them apart."""
     x = np.asarray(values, dtype=np.float64)
     x = x[np.isfinite(x)]
     if x.size == 0:
         return None
-    edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
+    edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, bins + 1)[1:-1], method="lower"))
     counts = np.bincount(np.searchsorted(edges, x, side="left"), minlength=edges.size + 1)
     return FeatureBins(edges=edges.tolist(), shares=(counts / x.size).tolist(), rows=int(x.size),
                        low=float(x.min()), high=float(x.max()))
