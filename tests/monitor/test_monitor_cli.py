@@ -43,3 +43,8 @@ def test_monitor_cli_writes_files_and_exits_by_the_contract(decayed: Decayed,
 
     bad = _run(log, "--model", model, "--set", "psi_breech=1", cwd=tmp_path)
     assert bad.returncode == 2 and "psi_breech" in bad.stderr
+
+    # without --model the registry is searched for the digest the log records
+    unknown = _run(log, "--registry-root", str(tmp_path / "runs"), cwd=tmp_path)
+    assert unknown.returncode == 8, unknown.stderr
+    assert "has digest" in unknown.stderr and "--model" in unknown.stderr

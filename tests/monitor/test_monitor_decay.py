@@ -17,10 +17,12 @@ from tradewind.monitor import (
     MonitorResult,
     check,
     load_monitor,
+    loop_check,
     monitor_spec,
     reference_of,
     write_monitor,
 )
+from tradewind.signals import Ensemble
 
 
 def _check(d: Decayed, **kw) -> MonitorResult:
@@ -149,6 +151,9 @@ def test_a_log_of_another_model_is_refused_by_digest(decayed: Decayed, tmp_path:
 
 def test_the_loop_call_needs_no_charts_and_reads_an_open_log(decayed: Decayed) -> None:
     with SignalLog(decayed.log) as log:
-        result = check(log, decayed.bundle, symbol=SYMBOL, timeframe=TIMEFRAME, rolling=False)
+        result = loop_check(log, decayed.bundle, symbol=SYMBOL, timeframe=TIMEFRAME)
         assert log.last_timestamp(SYMBOL, TIMEFRAME) is not None  # still open afterwards
+        ensemble = Ensemble([decayed.bundle, decayed.bundle], [1.0, 1.0])
+        assert loop_check(log, ensemble, symbol=SYMBOL, timeframe=TIMEFRAME) is None
     assert result.rolling == [] and result.current is not None
+    assert {b.check for b in result.breaches if b.level == "breach"} >= {"mcc"}

@@ -5,10 +5,20 @@ returns a :class:`MonitorResult`: realised accuracy, MCC, ECE and after-cost pap
 return of the newest resolved signals with block-bootstrap intervals beside the run's
 promises, per-feature drift (PSI, KS) against the training distribution stored in the
 bundle, predicted-class shares against training, and the breaches in plain sentences.
-``write_monitor`` writes ``monitor.json`` and ``monitor.html``.
+``write_monitor`` writes ``monitor.json`` and ``monitor.html`` (imported on first use:
+it draws with matplotlib, which ``import tradewind.config`` should not pay for).
 """
 
-from tradewind.monitor.check import check, monitor_spec, open_log, pick_series, series_of
+from typing import Any
+
+from tradewind.monitor.check import (
+    check,
+    loop_check,
+    monitor_spec,
+    open_log,
+    pick_series,
+    series_of,
+)
 from tradewind.monitor.checks import CHECKS
 from tradewind.monitor.drift import FeatureDrift, bin_shares, feature_drift, ks_at_edges, psi
 from tradewind.monitor.reference import (
@@ -22,7 +32,6 @@ from tradewind.monitor.reference import (
 )
 from tradewind.monitor.result import Breach, MonitorResult
 from tradewind.monitor.spec import MonitorSpec
-from tradewind.monitor.write import load_monitor, write_monitor
 
 __all__ = [
     "CHECKS",
@@ -39,6 +48,7 @@ __all__ = [
     "feature_drift",
     "ks_at_edges",
     "load_monitor",
+    "loop_check",
     "monitor_spec",
     "open_log",
     "pick_series",
@@ -49,3 +59,12 @@ __all__ = [
     "training_reference",
     "write_monitor",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``write_monitor`` and ``load_monitor`` from :mod:`tradewind.monitor.write`, lazily."""
+    if name in ("load_monitor", "write_monitor"):
+        from tradewind.monitor import write
+
+        return getattr(write, name)
+    raise AttributeError(f"module 'tradewind.monitor' has no attribute {name!r}")
