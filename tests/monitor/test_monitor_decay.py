@@ -148,6 +148,8 @@ def test_a_log_of_another_model_is_refused_by_digest(decayed: Decayed, tmp_path:
         check(decayed.log, other)
     with pytest.raises(ConfigError, match="no signal log"):
         check(tmp_path / "missing.sqlite", decayed.bundle)
+    with pytest.raises(ConfigError, match="not a timestamp"):
+        check(decayed.log, decayed.bundle, as_of="soon")
 
 
 def test_the_loop_call_needs_no_charts_and_reads_an_open_log(decayed: Decayed) -> None:

@@ -8,11 +8,14 @@ import pytest
 
 from tradewind.monitor import (
     MonitorSpec,
+    TrainingReference,
     bin_shares,
     feature_bins,
     feature_drift,
     ks_at_edges,
+    promises_from_report,
     psi,
+    training_reference,
 )
 from tradewind.monitor.checks import judge_drift, judge_shares
 from tradewind.monitor.result import SharesSection
@@ -85,3 +88,26 @@ def test_a_collapse_to_one_class_is_a_breach() -> None:
 def test_monitor_settings_refuse_unordered_thresholds() -> None:
     with pytest.raises(ValueError, match="psi_warn"):
         MonitorSpec(psi_warn=0.3, psi_breach=0.2)
+
+
+def test_training_reference_and_promises_from_a_report() -> None:
+    rng = np.random.default_rng(1)
+    X = np.c_[rng.normal(size=500), np.r_[np.zeros(400), np.ones(100)], np.full(500, np.nan)]
+    oos = {"ci_level": 0.9, "ci_method": "m", "n_rows": 300, "accuracy": 0.6,
+           "accuracy_ci": (0.55, 0.65), "mcc": 0.2, "mcc_ci": (0.1, 0.3), "ece": 0.02,
+           "ece_ci": None, "pred_shares": {"DOWN": 0.5, "UP": 0.5},
+           "label_shares": {"DOWN": 0.5, "UP": 0.5}}
+    policy = {"results": {"fitted": {"n_trades": 40, "net_bp_per_trade": 12.0,
+                                     "net_bp_ci": [2.0, 22.0], "hit_rate": 0.55,
+                                     "max_drawdown": 0.1, "sharpe": 1.0,
+                                     "sharpe_ci": [0.2, None]}}}
+    promises = promises_from_report(oos, policy)
+    assert promises.return_per_trade_bp_ci == [2.0, 22.0] and promises.level == 0.9
+    assert promises_from_report(oos, None).return_per_trade_bp is None
+    ref = training_reference(X, ["a", "b", "c"], classes=["DOWN", "UP"],
+                             train_pred=np.r_[np.zeros(30), np.ones(10)], val_pred=np.ones(5),
+                             bins=10, promises=promises, settings={"window": 300})
+    assert set(ref.features) == {"a", "b"}  # an all-NaN feature has no bins
+    assert ref.train_shares == {"DOWN": 0.75, "UP": 0.25} and ref.val_shares["UP"] == 1.0
+    loaded = TrainingReference.model_validate(ref.model_dump(mode="json"))
+    assert loaded == ref

@@ -129,6 +129,17 @@ def _shares(res: Resolved, ref: TrainingReference | None, promised: dict[str, fl
                          promised=promised or None, psi=index, status="ok")
 
 
+def _as_of(value: pd.Timestamp | str | None) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        cut = pd.Timestamp(value)
+    except ValueError:
+        raise ConfigError(f"as_of {value!r} is not a timestamp; give a bar open time such as "
+                          "2024-05-01T13:00:00Z") from None
+    return cut.tz_localize("UTC") if cut.tz is None else cut.tz_convert("UTC")
+
+
 def check(
     log: SignalLog | str | Path,
     bundle: Bundle,
@@ -165,9 +176,7 @@ def check(
     opened = open_log(log)
     try:
         symbol, timeframe = pick_series(opened, symbol, timeframe)
-        cut = None if as_of is None else pd.Timestamp(as_of)
-        if cut is not None and cut.tz is None:
-            cut = cut.tz_localize("UTC")
+        cut = _as_of(as_of)
         digest = bundle_digest(bundle)
         signals = _own_signals(opened, symbol, timeframe, digest, cut)
         res = resolve(signals, opened.outcomes(symbol, timeframe), bundle.classes)
