@@ -34,6 +34,7 @@ from tradewind.exceptions import ConfigError
 from tradewind.features import FeatureSpec
 from tradewind.labels import ExitSpec, LabelSpec
 from tradewind.models import LSTMSpec, ModelSpec
+from tradewind.monitor.spec import MonitorSpec
 from tradewind.policy import PolicySpec, default_exits
 from tradewind.training import TrainSpec
 
@@ -259,6 +260,7 @@ class Experiment(_Strict):
     policy: PolicySpec = Field(default_factory=PolicySpec)
     export: ExportSpec = Field(default_factory=ExportSpec)
     importance: ImportanceSpec = Field(default_factory=ImportanceSpec)
+    monitor: MonitorSpec = Field(default_factory=MonitorSpec)
     registry: RegistrySpec = Field(default_factory=RegistrySpec)
     retrain: RetrainSpec = Field(default_factory=RetrainSpec)
 

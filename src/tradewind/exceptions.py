@@ -19,6 +19,7 @@ __all__ = [
     "LeakageError",
     "LiveLogError",
     "MissingExtraError",
+    "MonitorBreach",
     "NotFittedError",
     "OutputDirError",
     "RegistryError",
@@ -106,6 +107,13 @@ class SignatureError(BundleError):
     exit_code = 10
 
 
+class MonitorBreach(TradewindError):
+    """A deployed model breached a monitoring check (``monitor --strict``): read the
+    breaches, then retrain, roll back or retire it."""
+
+    exit_code = 11
+
+
 USAGE_EXIT_CODE = ConfigError.exit_code
 """A command line the parser refused (unknown command or option, missing or bad value):
 like a configuration error, the caller must fix what it asked for."""
@@ -125,6 +133,8 @@ EXIT_CODES: dict[int, str] = {
     GateRefused.exit_code: "gate refused: `promote` without --override, `run --strict`",
     SignatureError.exit_code: "signature: a bundle is unsigned or was altered after signing "
                               "(serve/live --require-signed)",
+    MonitorBreach.exit_code: "monitor breach: `monitor --strict` found a breached check "
+                             "(realised metrics below the promise, drift, collapse)",
     130: "interrupted (Ctrl-C)",
 }
 """Every exit code of the ``tradewind`` command and what it means, in one place."""

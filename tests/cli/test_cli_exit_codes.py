@@ -68,6 +68,8 @@ CASES: dict[str, Case] = {
                            stderr="--exchange"),
     "paper-no-log": Case(("paper", "{tmp}/nolog.sqlite"), 2, stderr="no signal log",
                          usage=False),
+    "monitor-no-log": Case(("monitor", "{tmp}/nolog.sqlite"), 2, stderr="no signal log",
+                           usage=False),
     "sweep-bad-value": Case(("sweep", "s.yaml", "--max-concurrent", "0"), 2,
                             stderr="--max-concurrent"),
     "data-fetch-missing-symbol": Case(("data", "fetch", "--exchange", "binance"), 2,

@@ -90,6 +90,11 @@ class BundleManifest(BaseModel):
         None, description="The trade policy chosen on the refit's validation slice "
         "(tradewind.policy.TradePolicy); None in bundles saved before policies existed.",
     )
+    monitoring: dict[str, Any] | None = Field(
+        None, description="Training distribution (per-feature quantile bins, predicted-class "
+        "shares) and the run's out-of-sample promises that `tradewind monitor` holds live "
+        "signals to (tradewind.monitor.TrainingReference); None in bundles saved before it.",
+    )
 
 
 def data_fingerprint(candles: pd.DataFrame) -> str:

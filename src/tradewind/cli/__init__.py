@@ -20,6 +20,7 @@ from tradewind.cli import (
     labels_cmds,
     live_cmds,
     models_cmds,
+    monitor_cmds,
     paper_cmds,
     retrain_cmds,
     run_cmds,
@@ -91,6 +92,9 @@ app.command("live", help="Emit, log and print a signal at every bar close (excha
     live_cmds.live
 )
 app.command("paper", help="List the paper trades a live loop recorded in its signal log.")(paper_cmds.paper)
+app.command("monitor", help="Check a live signal log: realised vs promised, drift, class shares.")(
+    monitor_cmds.monitor
+)
 app.command("sweep", help="Run a search space as resumable Ray Tune trials; rank by MCC lower bound.")(
     sweep_cmds.sweep
 )

@@ -15,7 +15,8 @@ __all__ = ["build_settings", "serve"]
 def build_settings(model: str, host: str, port: int, poll_seconds: float,
                    pairs: list[str] | None, *, allow_refused: bool = False, workers: int = 1,
                    require_signed: Path | None = None, tracking_uri: str | None = None,
-                   registry_root: Path | None = None):
+                   registry_root: Path | None = None, monitor_log: Path | None = None,
+                   monitor_every: float | None = None):
     """ServeSettings from the command's options plus ``--set`` overrides (which win)."""
     from tradewind.config import apply_overrides, parse_overrides, validate_section
     from tradewind.serve import ServeSettings
@@ -24,6 +25,10 @@ def build_settings(model: str, host: str, port: int, poll_seconds: float,
            "allow_refused": allow_refused, "workers": workers}
     if require_signed is not None:
         raw["require_signed"] = str(require_signed)
+    if monitor_log is not None:
+        raw["monitor_log"] = str(monitor_log)
+    if monitor_every is not None:
+        raw["monitor_seconds"] = monitor_every
     registry = {"tracking_uri": tracking_uri,
                 "root": None if registry_root is None else str(registry_root)}
     if any(v is not None for v in registry.values()):
@@ -51,6 +56,10 @@ def serve(
     = None,
     registry_root: Annotated[Path | None, typer.Option(
         help="Embedded registry folder (default runs).")] = None,
+    monitor_log: Annotated[Path | None, typer.Option(
+        help="Signal log to monitor: tradewind_monitor_* gauges on /metrics.")] = None,
+    monitor_every: Annotated[float | None, typer.Option(
+        help="Seconds between monitor checks (default 60).")] = None,
     set_: SetOption = None,
 ) -> None:
     """Serve /v1/signal, /v1/predict, /v1/models, /healthz and /metrics with uvicorn.
@@ -60,13 +69,15 @@ def serve(
     verdict (``gate_passed``, ``override_reason``).
 
     ``--set`` reaches every ServeSettings field, e.g. ``--set registry.root=runs``,
-    ``--set registry.model_name=btc``, ``--set policy.threshold=0.6`` (overrides the bundle's own trade policy).
+    ``--set registry.model_name=btc``, ``--set policy.threshold=0.6`` (overrides the bundle's own trade policy),
+    ``--set monitor.psi_breach=0.3``, ``--set monitor_symbol=BTC/USDT`` (with ``--monitor-log``).
     """
     from tradewind.serve import serve as run_server
 
     settings = build_settings(model, host, port, poll_seconds, set_, allow_refused=allow_refused,
                               workers=workers, require_signed=require_signed,
-                              tracking_uri=tracking_uri, registry_root=registry_root)
+                              tracking_uri=tracking_uri, registry_root=registry_root,
+                              monitor_log=monitor_log, monitor_every=monitor_every)
     console.print(f"serving {settings.model} on http://{settings.host}:{settings.port} "
                   f"with {settings.workers} worker(s) (docs at /docs, metrics at /metrics)")
     run_server(settings)

@@ -27,6 +27,7 @@ from tradewind.evaluation import (
     moving_block_bootstrap_ci,
     run_baselines,
 )
+from tradewind.monitor.reference import promises_from_report
 from tradewind.pipeline.backtesting import backtest_section, oos_trading, write_predictions
 from tradewind.pipeline.evidence import gate_evidence
 from tradewind.pipeline.exporting import export_run_bundle
@@ -180,6 +181,7 @@ def run_experiment(
     bundle_path = refit_and_bundle(
         prep, exp, folds, out_dir / "bundle", metrics=metrics, boot=boot,
         verdict=verdict, progress=progress,
+        promises=promises_from_report(sections.oos, None if trading is None else trading.section),
     )
     report = build_report(
         exp, prep, folds, oos, sections=sections, verdict=verdict, ece_before=ece_before,

@@ -17,7 +17,8 @@ from tradewind import __version__
 from tradewind.artifacts.bundle import BundleManifest, save_bundle
 from tradewind.config import Experiment
 from tradewind.features import warmup_bars
-from tradewind.pipeline.folds import FoldResult, train_and_calibrate
+from tradewind.monitor.reference import MAX_SHARE_ROWS, Promises, training_reference
+from tradewind.pipeline.folds import FoldResult, TrainedModel, train_and_calibrate
 from tradewind.pipeline.policy import fit_fold_policy
 from tradewind.pipeline.prepare import Prepared
 from tradewind.policy import TradePolicy
@@ -46,6 +47,24 @@ def final_training_spec(
     return base.model_copy(update={"epochs": epochs, "early_stopping": stopping})
 
 
+def monitoring_entry(prep: Prepared, exp: Experiment, trained: TrainedModel, train: np.ndarray,
+                     val: np.ndarray, promises: Promises | None) -> dict[str, Any]:
+    """The bundle's ``monitoring`` entry: quantile bins of every raw feature on the refit's
+    training rows, its predicted-class shares on training (at most ``MAX_SHARE_ROWS``
+    evenly spaced rows) and validation rows, the run's promises and ``monitor:`` settings."""
+    X, names = prep.X[train], list(prep.features.names)
+    if prep.side is not None:
+        X, names = np.hstack([X, prep.side[train]]), names + list(prep.features.side_names)
+    rows = train[:: max(len(train) // MAX_SHARE_ROWS, 1)]
+    proba = trained.calibrator.predict_proba
+    reference = training_reference(
+        X, names, classes=prep.classes, bins=exp.monitor.bins, promises=promises,
+        train_pred=proba(trained.logits(rows, trained.tta)).argmax(axis=1),
+        val_pred=proba(trained.val_logits).argmax(axis=1),
+        settings=exp.monitor.model_dump(mode="json"))
+    return reference.model_dump(mode="json")
+
+
 def refit_and_bundle(
     prep: Prepared,
     exp: Experiment,
@@ -56,8 +75,12 @@ def refit_and_bundle(
     boot: Any,
     verdict: Any,
     progress: bool = True,
+    promises: Promises | None = None,
 ) -> Path:
-    """Train the deployable model on all samples and save it as a bundle at ``path``."""
+    """Train the deployable model on all samples and save it as a bundle at ``path``.
+
+    ``promises`` (the report's out-of-sample figures) go into the manifest's ``monitoring``
+    entry beside the training distribution (see :func:`monitoring_entry`)."""
     samples = prep.samples
     horizon = max(exp.labels.horizon, exp.split.purge or 0)
     n_val = max(int(len(samples) * exp.split.val_fraction), 1)
@@ -123,5 +146,6 @@ def refit_and_bundle(
                   "seed": exp.seed, "policy": policy_reason,
                   **({"teacher": teacher_info} if teacher_info else {})},
         policy=policy.model_dump(mode="json"),
+        monitoring=monitoring_entry(prep, exp, trained, train, val, promises),
     )
     return save_bundle(path, trained.model, manifest)

@@ -37,6 +37,7 @@ from tradewind.serve.inference import (
     side_rows,
 )
 from tradewind.serve.metrics import ServeMetrics
+from tradewind.serve.monitoring import MonitorGauges, MonitorPoller
 from tradewind.serve.payloads import candle_arrays, candles_frame, read_body
 from tradewind.serve.schemas import HealthOut, ModelOut, PredictOut, PredictRequest, SignalRequest
 from tradewind.serve.settings import ServeSettings
@@ -140,6 +141,16 @@ class _CountRequests:
             self.metrics.observe(path, scope["method"], status, time.perf_counter() - start)
 
 
+def _monitor_poller(settings: ServeSettings, holder: ModelHolder, metrics: ServeMetrics
+                    ) -> MonitorPoller | None:
+    """With ``monitor_log``: the poller whose gauges ``/metrics`` adds."""
+    if settings.monitor_log is None:
+        return None
+    gauges = MonitorGauges()
+    metrics.collectors.append(gauges)
+    return MonitorPoller(settings, holder, gauges)
+
+
 def create_app(settings: ServeSettings) -> FastAPI:
     """Build the app and load its bundle now (a bad model reference fails here, not later).
 
@@ -157,18 +168,24 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     first = holder.current()
     metrics.set_model(first.bundle.manifest.name, first.version, first.fingerprint)
+    poller = _monitor_poller(settings, holder, metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         holder.start()
+        if poller is not None:
+            poller.start()
         try:
             yield
         finally:
+            if poller is not None:
+                poller.stop()
             holder.stop()
 
     app = FastAPI(title="tradewind", version="1", lifespan=lifespan,
                   description="Calibrated price-direction probabilities and trading signals.")
     app.state.holder = holder
+    app.state.monitor = poller
     app.state.metrics = metrics
     app.state.settings = settings
 

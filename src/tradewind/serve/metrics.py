@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -75,6 +76,7 @@ class ServeMetrics:
                             "with several workers)", registry=self.registry,
                             multiprocess_mode="liveall")
         self.worker.set(1)
+        self.collectors: list[Any] = []  # more families to render (objects with collect())
         self._model: tuple[str, str, str] | None = None
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
@@ -104,4 +106,5 @@ class ServeMetrics:
             families = list(merged.collect())
         else:
             families = list(self.registry.collect())
-        return generate_latest(_Families([*families, _shares(families)]))  # type: ignore[arg-type]
+        extra = [family for collector in self.collectors for family in collector.collect()]
+        return generate_latest(_Families([*families, _shares(families), *extra]))  # type: ignore[arg-type]

@@ -69,6 +69,25 @@ class ServeSettings(BaseModel):
         "bigger ones in a worker thread, so the server keeps taking in other requests.",
     )
 
+    monitor_log: Path | None = Field(
+        None, description="Signal log of `tradewind live` to monitor: its checks are "
+        "recomputed every monitor_seconds and exported as tradewind_monitor_* gauges on /metrics.")
+    monitor_seconds: float = Field(60.0, gt=0, description="Seconds between monitor checks.")
+    monitor_symbol: str | None = Field(None, description="Series of the log to monitor "
+                                       "(needed when it holds several).")
+    monitor_timeframe: str | None = Field(None, description="Bar length of that series.")
+    monitor: dict[str, Any] = Field(
+        default_factory=dict, description="Overrides of the served bundle's stored monitor "
+        "thresholds (tradewind.monitor.MonitorSpec keys, e.g. psi_breach).")
+
+    @field_validator("monitor")
+    @classmethod
+    def _monitor_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from tradewind.monitor import MonitorSpec
+
+        MonitorSpec.model_validate(value)  # a bad threshold fails at start, not in the poller
+        return value
+
     @field_validator("policy")
     @classmethod
     def _policy_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
