@@ -76,6 +76,12 @@ def test_a_pooled_run_judges_every_symbol_and_all_of_them(pooled: Any) -> None:
     assert set(universe["passed"]) <= set(universe["symbols"])
     assert universe["headline"].startswith(f"{len(universe['passed'])} of 3 symbols")
     assert report["data"]["symbol"] == "AAA/USD, BBB/USD, CCC/USD"
+    portfolio = report["backtest"]  # the pooled gate reads the equal-risk portfolio
+    assert portfolio["kind"] == "portfolio"
+    assert sum(portfolio["weights"].values()) == pytest.approx(1.0)
+    assert portfolio["n_trades"] == sum(s["backtest"]["n_trades"]
+                                        for s in universe["symbols"].values())
+    assert {"sharpe_ci_low", "min_trades"} <= {c["name"] for c in report["gate"]["checks"]}
 
 
 def test_a_pooled_run_bundles_one_model_with_each_symbols_normaliser(pooled: Any) -> None:
@@ -141,3 +147,14 @@ def test_the_run_command_takes_data_twice(tmp_path: Path) -> None:
     )
     assert twice.returncode == 2 and "is listed twice" in twice.stderr
     assert "Traceback" not in twice.stderr
+
+
+def test_report_html_has_a_per_symbol_table(pooled: Any) -> None:
+    from tradewind.report.sections import render_html
+
+    page = render_html(pooled.report)
+    table = page[page.index('id="universe"'):page.index('id="baselines"')]
+    for name, section in pooled.report.universe.symbols.items():
+        assert name in table
+        assert f"{section.oos.n_rows:,}" in table
+    assert ("REFUSED" in table) == (len(pooled.report.universe.passed) < 3)

@@ -45,6 +45,7 @@ from tradewind.pipeline.final import refit_and_bundle, refit_pooled_and_bundle
 from tradewind.pipeline.folds import FoldResult, run_fold
 from tradewind.pipeline.outdir import RunFolder, open_run_folder
 from tradewind.pipeline.policy import PolicyOutcome, check_policy_rows
+from tradewind.pipeline.portfolio import portfolio_backtest, risk_of
 from tradewind.pipeline.prepare import Prepared, load_universe, prepare_universe
 from tradewind.pipeline.reporting import (
     build_report,
@@ -190,10 +191,10 @@ def _judge(exp: Experiment, prep: Prepared, folds: list[FoldResult], console: Co
 
 
 def _judge_pooled(exp: Experiment, prep: Prepared, folds: list[FoldResult],
-                  symbols: list[Judgement]) -> Judgement:
-    """Judge the rows of every symbol together: each row keeps its symbol's baselines, and
-    the intervals resample time blocks jointly across symbols. The pooled backtest is the
-    symbols' fitted policies side by side (no pooled Sharpe interval yet)."""
+                  symbols: list[Judgement], by_symbol: list[list[FoldResult]]) -> Judgement:
+    """Judge the rows of every symbol together: each row keeps its symbol's baselines, the
+    intervals resample time blocks jointly across symbols, and the backtest is the
+    equal-risk portfolio of the symbols' fitted policies."""
     rows = np.concatenate([j.oos.rows + prep.offsets[s] for s, j in enumerate(symbols)])
     times = prep.index[rows].as_unit("ns").asi8
     order = np.lexsort((prep.series[rows], times))  # time order, then series
@@ -212,9 +213,15 @@ def _judge_pooled(exp: Experiment, prep: Prepared, folds: list[FoldResult],
     )
     metrics, boot, block, diagnostics, ece_before, ece_after, baseline_metrics = _classify(
         exp, prep, folds, oos, time_keys=times[order])
-    sections = gate_sections(metrics, boot, baseline_metrics, diagnostics, folds, backtest=None)
-    gate = exp.gate.model_copy(update={"min_sharpe_lower": None, "min_trades": None})
-    verdict = evaluate_gate(gate, gate_evidence(sections))
+    backtest = None
+    if exp.backtest.enabled:
+        traded = [j.trading.fitted for j in symbols if j.trading is not None]
+        risk = [risk_of(prep.view(s).last_return, own[0].train_rows, prep.symbols[s])
+                for s, own in enumerate(by_symbol)]
+        backtest = portfolio_backtest(exp, prep.symbols, traded, risk, prep.timeframe)
+    sections = gate_sections(metrics, boot, baseline_metrics, diagnostics, folds,
+                             backtest=backtest)
+    verdict = evaluate_gate(exp.gate, gate_evidence(sections))
     return Judgement(oos, metrics, boot, block, baseline_metrics, {}, diagnostics,
                      ece_before, ece_after, None, sections, verdict)
 
@@ -396,7 +403,7 @@ def _finish_many(
     for s, item in enumerate(items):
         console.rule(f"{item.name}: out of sample")
         judged.append(_judge(own_exp[s], prep.view(s), by_symbol[s], console))
-    pooled = _judge_pooled(exp, prep, folds, judged)
+    pooled = _judge_pooled(exp, prep, folds, judged, by_symbol)
 
     bundles = {item.name: out_dir / "bundle" / symbol_dirname(item.name) for item in items}
     if exp.universe.mode == "per_symbol":

@@ -21,8 +21,8 @@ __all__ = ["pooled_data_summary", "symbol_section", "universe_section"]
 POOLED_ROWS = (
     "every symbol's out-of-sample rows together; intervals from moving blocks of timestamps "
     "resampled jointly across symbols (the rows of all symbols at one time move together); "
-    "each row's baselines are its own symbol's. The pooled gate judges the classification "
-    "evidence; trading (Sharpe after costs, trade count) is judged per symbol."
+    "each row's baselines are its own symbol's; the backtest is the equal-risk portfolio of "
+    "the symbols' fitted policies, each after its own costs."
 )
 
 
