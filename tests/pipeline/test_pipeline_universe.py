@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from tradewind.artifacts import ENV_TRACKING_URI
 from tradewind.artifacts.bundle import load_bundle
 from tradewind.config import Experiment, validate_section
 from tradewind.evaluation import classification_metrics
@@ -37,9 +38,9 @@ def _raw(**extra: Any) -> dict[str, Any]:
     }
 
 
-def _exp(sources: list[tuple[str, str]], mode: str) -> Experiment:
+def _exp(sources: list[tuple[str, str]], mode: str, **extra: Any) -> Experiment:
     raw = _raw(data={"sources": [{"source": s, "symbol": n} for n, s in sources]},
-               universe={"mode": mode})
+               universe={"mode": mode}, **extra)
     return validate_section(Experiment, raw, "test")
 
 
@@ -47,7 +48,7 @@ def _exp(sources: list[tuple[str, str]], mode: str) -> Experiment:
 def pooled(tmp_path_factory: pytest.TempPathFactory) -> Any:
     out = tmp_path_factory.mktemp("pooled") / "run"
     exp = _exp([("AAA/USD", _src(1)), ("BBB/USD", _src(2, 1000)), ("CCC/USD", _src(3, 1100))],
-               "pooled")
+               "pooled", importance={"enabled": True, "methods": ["permutation"]})
     return run_experiment(exp, out_dir=out, progress=False, html=False)
 
 
@@ -76,6 +77,9 @@ def test_a_pooled_run_judges_every_symbol_and_all_of_them(pooled: Any) -> None:
     assert set(universe["passed"]) <= set(universe["symbols"])
     assert universe["headline"].startswith(f"{len(universe['passed'])} of 3 symbols")
     assert report["data"]["symbol"] == "AAA/USD, BBB/USD, CCC/USD"
+    # the pooled model's importance is measured on all rows; no symbol has a model of its own
+    assert report["importance"]["features"]
+    assert all(s["importance"] is None for s in universe["symbols"].values())
     portfolio = report["backtest"]  # the pooled gate reads the equal-risk portfolio
     assert portfolio["kind"] == "portfolio"
     assert sum(portfolio["weights"].values()) == pytest.approx(1.0)
@@ -129,8 +133,11 @@ def test_a_symbol_too_short_for_the_calendar_is_refused_by_name(tmp_path: Path) 
 
 
 def test_the_run_command_takes_data_twice(tmp_path: Path) -> None:
-    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(_raw(universe={"mode": "per_symbol"})))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
+    raw = _raw(universe={"mode": "per_symbol"})
+    raw["registry"] = {"root": str(tmp_path / "runs")}
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(raw))
+    env = {k: v for k, v in os.environ.items() if k != ENV_TRACKING_URI}
+    env.update(OMP_NUM_THREADS="1", COLUMNS="200")
     done = subprocess.run(
         [str(TRADEWIND), "run", "exp.yaml", "--data", _src(4), "--data", _src(5, 1000),
          "--out", "out", "--quiet", "--no-html"],
@@ -140,6 +147,10 @@ def test_the_run_command_takes_data_twice(tmp_path: Path) -> None:
     assert "Per symbol (per_symbol)" in done.stdout and "symbols pass their own gate" in done.stdout
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert list(report["universe"]["symbols"]) == [_src(4), _src(5, 1000)]
+    for name, section in report["universe"]["symbols"].items():  # one model per symbol
+        assert section["registry"]["model_name"] == "tradewind-" + name.replace(
+            ":", "-").replace("?", "-").replace("=", "-").replace("&", "-")
+        assert section["registry"]["version"] == "1"
     twice = subprocess.run(
         [str(TRADEWIND), "run", "exp.yaml", "--data", _src(4), "--data", _src(4),
          "--out", "again", "--quiet", "--no-html"],

@@ -420,7 +420,7 @@ def _finish_many(
               judged[s].verdict) for s, item in enumerate(items)],
             progress=progress,
         )
-    sections = {}
+    sections, own_reports = {}, []
     for s, item in enumerate(items):
         j = judged[s]
         report = build_report(
@@ -434,13 +434,8 @@ def _finish_many(
         if exp.importance.enabled and exp.universe.mode == "per_symbol":
             update["importance"] = importance_section(own_exp[s], prep.view(s), by_symbol[s],
                                                       j.fitted)
-        if exp.registry.enabled:
-            registry = exp.registry.model_copy(update={
-                "model_name": f"{exp.registry.model_name}-{symbol_dirname(item.name)}"})
-            update["registry"] = log_to_registry(
-                own_exp[s].model_copy(update={"registry": registry}),
-                report.model_copy(update=update), by_symbol[s], out_dir, bundles[item.name])
-        sections[item.name] = symbol_section(report.model_copy(update=update))
+        own_reports.append(report.model_copy(update=update))
+        sections[item.name] = symbol_section(own_reports[-1])
         write_predictions(_mkdir(out_dir / "symbols" / symbol_dirname(item.name)),
                           prep.view(s), j.oos, j.trading)
     report = build_report(
@@ -455,6 +450,16 @@ def _finish_many(
     report = report.model_copy(update=update)
     console.print(f"[bold]universe[/] {report.universe.headline}")
     json_path, html_path = write_report(report, out_dir, html=html)
+    if exp.registry.enabled:  # after the report: each run logs it beside its symbol's bundle
+        for s, item in enumerate(items):
+            registry = exp.registry.model_copy(update={
+                "model_name": f"{exp.registry.model_name}-{symbol_dirname(item.name)}"})
+            record = log_to_registry(own_exp[s].model_copy(update={"registry": registry}),
+                                     own_reports[s], by_symbol[s], out_dir, bundles[item.name])
+            sections[item.name] = sections[item.name].model_copy(update={"registry": record})
+        report = report.model_copy(update={"universe": universe_section(
+            exp, sections, pooled.verdict)})
+        json_path, html_path = write_report(report, out_dir, html=html)
     folder.commit()
     return ExperimentResult(
         report=report,
