@@ -249,7 +249,7 @@ def _series_experiment(exp: Experiment, item: SeriesSource) -> Experiment:
     return exp.model_copy(update={"data": data})
 
 
-def _print_fold(console: Console, fold: FoldResult, n_folds: int, symbol: str = "") -> None:
+def _print_fold(console: Console, fold: FoldResult, symbol: str = "") -> None:
     who = f"{symbol} " if symbol else ""
     teacher = "" if fold.teacher is None else f" (teacher {fold.teacher.metrics['mcc']:+.3f})"
     console.print(f"{who}fold {fold.fold + 1}: test MCC {fold.metrics['mcc']:+.3f}{teacher} on "
@@ -269,7 +269,7 @@ def _train_folds(
         for split in splits:
             console.rule(f"fold {split.fold + 1}/{len(splits)}")
             fold = run_fold(prep, exp, split, progress=progress)
-            _print_fold(console, fold, len(splits))
+            _print_fold(console, fold)
             folds.append(fold)
         if prep.n_series == 1:
             return folds, [folds]
@@ -281,7 +281,7 @@ def _train_folds(
         for split in splits:
             console.rule(f"{symbol}: fold {split.fold + 1}/{len(splits)}")
             fold = run_fold(prep.view(s), exp, series_split(split, starts, s), progress=progress)
-            _print_fold(console, fold, len(splits), symbol)
+            _print_fold(console, fold, symbol)
             own.append(fold)
         by_symbol.append(own)
     merged = [merge_folds(prep, [own[k] for own in by_symbol]) for k in range(len(splits))]
@@ -308,6 +308,8 @@ def run_experiment(
     """
     console = console or Console(stderr=True, quiet=not progress)
     exp = _with_data(exp, data)
+    if len(exp.data.sources) == 1:  # one series, however it was listed
+        exp = _series_experiment(exp, exp.data.sources[0])
     check_optional_packages(exp)
     folder = open_run_folder(out_dir, overwrite=overwrite)  # refuses a folder up front
     out_dir = folder.staging
