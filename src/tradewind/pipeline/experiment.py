@@ -20,36 +20,19 @@ import numpy as np
 from pydantic import ValidationError
 from rich.console import Console
 
-from tradewind.block_bootstrap import BlockBootstrap
-from tradewind.calibration import ece, softmax
 from tradewind.config import DataSpec, Experiment, SeriesSource, format_validation_error
 from tradewind.dataset import Split, series_split, shared_walk_forward
-from tradewind.evaluation import (
-    BootstrapResult,
-    ClassificationMetrics,
-    Diagnostics,
-    DiagnosticThresholds,
-    GateVerdict,
-    classification_metrics,
-    diagnose,
-    evaluate_gate,
-    input_scale_audit,
-    moving_block_bootstrap_ci,
-    run_baselines,
-)
 from tradewind.exceptions import ConfigError
-from tradewind.pipeline.backtesting import backtest_section, oos_trading, write_predictions
-from tradewind.pipeline.evidence import GateSections, gate_evidence
+from tradewind.pipeline.backtesting import write_predictions
 from tradewind.pipeline.exporting import export_run_bundle
 from tradewind.pipeline.final import refit_and_bundle, refit_pooled_and_bundle
 from tradewind.pipeline.folds import FoldResult, run_fold
+from tradewind.pipeline.judging import Judgement, OutOfSample, judge, judge_pooled
 from tradewind.pipeline.outdir import RunFolder, open_run_folder
-from tradewind.pipeline.policy import PolicyOutcome, check_policy_rows
-from tradewind.pipeline.portfolio import portfolio_backtest, risk_of
+from tradewind.pipeline.policy import check_policy_rows
 from tradewind.pipeline.prepare import Prepared, load_universe, prepare_universe
 from tradewind.pipeline.reporting import (
     build_report,
-    gate_sections,
     importance_section,
     log_to_registry,
 )
@@ -67,23 +50,6 @@ __all__ = ["ExperimentResult", "OutOfSample", "run_experiment"]
 
 
 @dataclass
-class OutOfSample:
-    """Concatenated out-of-sample predictions of every fold, in time order."""
-
-    rows: np.ndarray
-    y: np.ndarray
-    logits: np.ndarray
-    probs: np.ndarray
-    fold_ids: np.ndarray
-    baselines: dict[str, np.ndarray]
-    teacher_probs: np.ndarray | None = None  # the distillation teacher's, when there is one
-
-    @property
-    def pred(self) -> np.ndarray:
-        return self.probs.argmax(axis=1)
-
-
-@dataclass
 class ExperimentResult:
     """What ``tradewind run`` produced, for notebooks and the CLI alike."""
 
@@ -97,133 +63,6 @@ class ExperimentResult:
     index: Any  # timestamps of the feature rows; ``index[oos.rows]`` dates each OOS row
     trading: Any = None  # PolicyOutcome: the per-fold policies and their out-of-sample trades
     symbols: dict[str, Judgement] | None = None  # per-symbol judgements (several series)
-
-
-@dataclass
-class Judgement:
-    """Everything one set of out-of-sample rows was judged on, and the verdict."""
-
-    oos: OutOfSample
-    metrics: ClassificationMetrics
-    boot: BootstrapResult
-    block: int
-    baseline_metrics: dict[str, ClassificationMetrics]
-    fitted: dict[str, list[Any]]  # per-fold baseline models, for TreeSHAP
-    diagnostics: Diagnostics
-    ece_before: float
-    ece_after: float
-    trading: PolicyOutcome | None
-    sections: GateSections
-    verdict: GateVerdict
-
-
-def _collect(prep: Prepared, folds: list[FoldResult], baselines: dict[str, np.ndarray]) -> OutOfSample:
-    rows = np.concatenate([f.test_rows for f in folds])
-    return OutOfSample(
-        rows=rows,
-        y=prep.y[rows],
-        logits=np.concatenate([f.logits for f in folds]),
-        probs=np.concatenate([f.probs for f in folds]),
-        fold_ids=np.concatenate([np.full(len(f.test_rows), f.fold) for f in folds]),
-        baselines=baselines,
-        teacher_probs=(
-            np.concatenate([f.teacher.probs for f in folds if f.teacher is not None])
-            if all(f.teacher is not None for f in folds) else None
-        ),
-    )
-
-
-def _classify(
-    exp: Experiment, prep: Prepared, folds: list[FoldResult], oos: OutOfSample,
-    time_keys: np.ndarray | None = None,
-) -> tuple[ClassificationMetrics, BootstrapResult, int, Diagnostics, float, float,
-           dict[str, ClassificationMetrics]]:
-    """Metrics, bootstrap intervals (joint over series when ``time_keys``), diagnostics."""
-    horizon = exp.labels.horizon
-    classes = list(prep.classes)
-    metrics = classification_metrics(oos.y, oos.probs, classes)
-    preds = {"model": oos.pred, **{k: v.argmax(axis=1) for k, v in oos.baselines.items()}}
-    block = BlockBootstrap(**exp.bootstrap.model_dump()).block_length(horizon)
-    boot = moving_block_bootstrap_ci(
-        oos.y, preds, model_key="model", block=block, horizon=horizon,
-        n_boot=exp.bootstrap.n_boot, seed=exp.seed, level=exp.bootstrap.level,
-        time_keys=time_keys,
-    )
-    ece_before = float(ece(softmax(oos.logits), oos.y))
-    ece_after = float(ece(oos.probs, oos.y))
-    audit = input_scale_audit(np.concatenate([f.model_input for f in folds]),
-                              prep.features.names)
-    diagnostics = diagnose(
-        oos.logits, oos.probs, oos.y, classes=classes, fold_ids=oos.fold_ids,
-        fold_mcc=[float(f.metrics["mcc"]) for f in folds], input_stats=audit,
-        ece_before=ece_before, ece_after=ece_after,
-        thresholds=DiagnosticThresholds.from_gate(exp.gate),
-    )
-    baseline_metrics = {
-        name: classification_metrics(oos.y, probs, classes) for name, probs in oos.baselines.items()
-    }
-    return metrics, boot, block, diagnostics, ece_before, ece_after, baseline_metrics
-
-
-def _judge(exp: Experiment, prep: Prepared, folds: list[FoldResult], console: Console) -> Judgement:
-    """Judge one series' out-of-sample rows: baselines on the same folds, metrics with
-    intervals, diagnostics, the fitted trading policy, the gate."""
-    baseline_folds = [
-        (np.concatenate([f.train_rows, f.val_rows]), f.test_rows) for f in folds
-    ]
-    fitted: dict[str, list[Any]] = {}  # per-fold baseline models, for TreeSHAP
-    baselines = run_baselines(
-        prep.X, prep.last_return, prep.y, baseline_folds, len(prep.classes),
-        lags=tuple(exp.baselines.lags), include=tuple(exp.baselines.include), seed=exp.seed,
-        fitted=fitted,
-    )
-    oos = _collect(prep, folds, baselines)
-    metrics, boot, block, diagnostics, ece_before, ece_after, baseline_metrics = _classify(
-        exp, prep, folds, oos)
-    trading = oos_trading(exp, prep, folds, console) if exp.backtest.enabled else None
-    sections = gate_sections(  # judged here and written to report.json as they are
-        metrics, boot, baseline_metrics, diagnostics, folds,
-        backtest=None if trading is None else backtest_section(exp, trading.fitted),
-    )
-    verdict = evaluate_gate(exp.gate, gate_evidence(sections))
-    return Judgement(oos, metrics, boot, block, baseline_metrics, fitted, diagnostics,
-                     ece_before, ece_after, trading, sections, verdict)
-
-
-def _judge_pooled(exp: Experiment, prep: Prepared, folds: list[FoldResult],
-                  symbols: list[Judgement], by_symbol: list[list[FoldResult]]) -> Judgement:
-    """Judge the rows of every symbol together: each row keeps its symbol's baselines, the
-    intervals resample time blocks jointly across symbols, and the backtest is the
-    equal-risk portfolio of the symbols' fitted policies."""
-    rows = np.concatenate([j.oos.rows + prep.offsets[s] for s, j in enumerate(symbols)])
-    times = prep.index[rows].as_unit("ns").asi8
-    order = np.lexsort((prep.series[rows], times))  # time order, then series
-
-    def cat(get: Any) -> np.ndarray:
-        return np.concatenate([get(j) for j in symbols])[order]
-
-    oos = OutOfSample(
-        rows=rows[order],
-        y=cat(lambda j: j.oos.y),
-        logits=cat(lambda j: j.oos.logits),
-        probs=cat(lambda j: j.oos.probs),
-        fold_ids=cat(lambda j: j.oos.fold_ids),
-        baselines={name: cat(lambda j, n=name: j.oos.baselines[n])
-                   for name in symbols[0].oos.baselines},
-    )
-    metrics, boot, block, diagnostics, ece_before, ece_after, baseline_metrics = _classify(
-        exp, prep, folds, oos, time_keys=times[order])
-    backtest = None
-    if exp.backtest.enabled:
-        traded = [j.trading.fitted for j in symbols if j.trading is not None]
-        risk = [risk_of(prep.view(s).last_return, own[0].train_rows, prep.symbols[s])
-                for s, own in enumerate(by_symbol)]
-        backtest = portfolio_backtest(exp, prep.symbols, traded, risk, prep.timeframe)
-    sections = gate_sections(metrics, boot, baseline_metrics, diagnostics, folds,
-                             backtest=backtest)
-    verdict = evaluate_gate(exp.gate, gate_evidence(sections))
-    return Judgement(oos, metrics, boot, block, baseline_metrics, {}, diagnostics,
-                     ece_before, ece_after, None, sections, verdict)
 
 
 def _with_data(exp: Experiment, data: str | Sequence[str] | None) -> Experiment:
@@ -339,7 +178,7 @@ def _finish_one(exp: Experiment, prep: Prepared, folds: list[FoldResult], folder
                 console: Console, *, progress: bool, html: bool) -> ExperimentResult:
     """Judge, refit, bundle and report a run over one series."""
     out_dir = folder.staging
-    judged = _judge(exp, prep, folds, console)
+    judged = judge(exp, prep, folds, console)
     oos, metrics, verdict, trading = judged.oos, judged.metrics, judged.verdict, judged.trading
     classes = list(prep.classes)
 
@@ -404,8 +243,8 @@ def _finish_many(
     judged = []
     for s, item in enumerate(items):
         console.rule(f"{item.name}: out of sample")
-        judged.append(_judge(own_exp[s], prep.view(s), by_symbol[s], console))
-    pooled = _judge_pooled(exp, prep, folds, judged, by_symbol)
+        judged.append(judge(own_exp[s], prep.view(s), by_symbol[s], console))
+    pooled = judge_pooled(exp, prep, folds, judged, by_symbol)
 
     bundles = {item.name: out_dir / "bundle" / symbol_dirname(item.name) for item in items}
     if exp.universe.mode == "per_symbol":
