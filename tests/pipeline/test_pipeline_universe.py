@@ -151,6 +151,12 @@ def test_the_run_command_takes_data_twice(tmp_path: Path) -> None:
         assert section["registry"]["model_name"] == "tradewind-" + name.replace(
             ":", "-").replace("?", "-").replace("=", "-").replace("&", "-")
         assert section["registry"]["version"] == "1"
+    gate = subprocess.run([str(TRADEWIND), "gate", "out", "--format", "json"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert gate.returncode == 0, gate.stderr
+    judged = json.loads(gate.stdout)
+    assert {k: v["passed"] for k, v in judged["symbols"].items()} == {
+        k: v["gate"]["passed"] for k, v in report["universe"]["symbols"].items()}
     twice = subprocess.run(
         [str(TRADEWIND), "run", "exp.yaml", "--data", _src(4), "--data", _src(4),
          "--out", "again", "--quiet", "--no-html"],
@@ -169,3 +175,18 @@ def test_report_html_has_a_per_symbol_table(pooled: Any) -> None:
         assert name in table
         assert f"{section.oos.n_rows:,}" in table
     assert ("REFUSED" in table) == (len(pooled.report.universe.passed) < 3)
+
+
+def test_rejudging_a_universe_judges_every_symbol_again(pooled: Any) -> None:
+    from tradewind.pipeline.rejudge import rejudge
+
+    same = rejudge(pooled.report_json)
+    recorded = pooled.report.universe.symbols
+    assert list(same.symbols) == list(recorded)
+    for name, verdict in same.symbols.items():
+        assert verdict.passed == recorded[name].gate.passed
+        assert [c.name for c in verdict.checks] == [c.name for c in recorded[name].gate.checks]
+    stricter = rejudge(pooled.report_json, ["gate.min_oos_rows=100000"])
+    assert not any(v.passed for v in stricter.symbols.values())
+    assert all(not c.passed for v in stricter.symbols.values() for c in v.checks
+               if c.name == "oos_rows")

@@ -148,12 +148,20 @@ def gate(
 
     judged = rejudge(report, set_ or [])
     if format_ == "json":
+        extra = {"symbols": {k: v.to_dict() for k, v in judged.symbols.items()}} if (
+            judged.symbols) else {}
         print_json({"report": report, "overrides": judged.overrides,
-                    "recorded_passed": judged.recorded_passed, **judged.verdict.to_dict()})
+                    "recorded_passed": judged.recorded_passed, **judged.verdict.to_dict(),
+                    **extra})
         return
     changes = ", ".join(f"{k}={v!r}" for k, v in judged.overrides.items()) or "no changes"
     recorded = "PASSED" if judged.recorded_passed else "REFUSED"
     _print_gate(f"Gate of {escape(str(report))} ({escape(changes)})", [c.to_dict() for c in judged.verdict.checks])
+    if judged.symbols:
+        print_table("Per symbol", ["symbol", "verdict", "failed checks"], [
+            (name, "PASSED" if v.passed else "REFUSED",
+             ", ".join(c.name for c in v.checks if not c.passed))
+            for name, v in judged.symbols.items()])
     console.print(f"recorded verdict of the run: {recorded}. This verdict is for reading only: "
                   "promotion goes by the verdict stored in the bundle.", highlight=False)
 
