@@ -190,3 +190,11 @@ def test_rejudging_a_universe_judges_every_symbol_again(pooled: Any) -> None:
     assert not any(v.passed for v in stricter.symbols.values())
     assert all(not c.passed for v in stricter.symbols.values() for c in v.checks
                if c.name == "oos_rows")
+
+
+def test_symbols_sharing_a_bundle_folder_are_refused(tmp_path: Path) -> None:
+    from tradewind.exceptions import ConfigError
+
+    exp = _exp([("BTC/USD", _src(1)), ("BTC-USD", _src(2))], "pooled")
+    with pytest.raises(ConfigError, match="'BTC/USD' and 'BTC-USD' would share"):
+        run_experiment(exp, out_dir=tmp_path / "out", progress=False, html=False)

@@ -88,6 +88,19 @@ def _series_experiment(exp: Experiment, item: SeriesSource) -> Experiment:
     return exp.model_copy(update={"data": data})
 
 
+def _check_folder_names(sources: Sequence[SeriesSource]) -> None:
+    """Refuse two symbols whose bundle folders would be one (``A/B`` and ``A-B``)."""
+    seen: dict[str, str] = {}
+    for item in sources:
+        folder = symbol_dirname(item.name)
+        if folder in seen:
+            raise ConfigError(
+                f"data.sources: symbols {seen[folder]!r} and {item.name!r} would share the "
+                f"bundle folder bundle/{folder}; rename one of them"
+            )
+        seen[folder] = item.name
+
+
 def _print_fold(console: Console, fold: FoldResult, symbol: str = "") -> None:
     who = f"{symbol} " if symbol else ""
     teacher = "" if fold.teacher is None else f" (teacher {fold.teacher.metrics['mcc']:+.3f})"
@@ -149,6 +162,7 @@ def run_experiment(
     exp = _with_data(exp, data)
     if len(exp.data.sources) == 1:  # one series, however it was listed
         exp = _series_experiment(exp, exp.data.sources[0])
+    _check_folder_names(exp.data.sources)
     check_optional_packages(exp)
     folder = open_run_folder(out_dir, overwrite=overwrite)  # refuses a folder up front
     out_dir = folder.staging
