@@ -47,7 +47,9 @@ __all__ = [
     "ExportSpec",
     "RegistrySpec",
     "RetrainSpec",
+    "SeriesSource",
     "TeacherSpec",
+    "UniverseSpec",
     "apply_overrides",
     "duration_seconds",
     "format_validation_error",
@@ -64,16 +66,75 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SeriesSource(_Strict):
+    """One series of a universe: its candles and the symbol that names it in reports."""
+
+    source: str = Field(description="A path, sample:NAME, synthetic:KIND?..., or store:EX/SYM/TF.")
+    symbol: str | None = Field(None, description="Instrument name; default: the source itself.")
+
+    @property
+    def name(self) -> str:
+        """The symbol, or the source when no symbol is given."""
+        return self.symbol or self.source
+
+
 class DataSpec(_Strict):
-    """Where the candles come from: a path, ``sample:NAME``, ``synthetic:KIND?...`` or ``store:EX/SYM/TF``."""
+    """Where the candles come from: a path, ``sample:NAME``, ``synthetic:KIND?...`` or ``store:EX/SYM/TF``.
+
+    ``sources`` lists several series (a universe) instead of the one ``source``; every other
+    key (timeframe, start, end, tz, policy) applies to each of them.
+    """
 
     source: str = "sample:eurusd-1h"
-    timeframe: str | None = Field(None, description="Bar length; inferred from the data when absent.")
+    sources: list[SeriesSource] = Field(
+        default_factory=list, description="Several series in one experiment (instead of source).")
+    timeframe: str | None = Field(
+        None, description="Bar length; inferred from the data when absent. With several "
+        "sources, series of a finer bar length are resampled to it.")
     symbol: str | None = Field(None, description="Instrument name for reports and signals.")
     start: str | None = None
     end: str | None = None
     tz: str = Field("UTC", description="Zone of timezone-naive timestamps in files.")
     policy: DataPolicy = Field(default_factory=DataPolicy)
+
+    @model_validator(mode="after")
+    def _source_or_sources(self) -> DataSpec:
+        if self.sources and ({"source", "symbol"} & self.model_fields_set):
+            raise ValueError(
+                "data.source/data.symbol and data.sources are both given; list every series "
+                "under data.sources (each with source and symbol) and remove data.source"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _each_series_once(self) -> DataSpec:
+        for key in ("name", "source"):
+            seen: set[str] = set()
+            for item in self.sources:
+                value = getattr(item, key)
+                if value in seen:
+                    what = "symbol" if key == "name" else "source"
+                    raise ValueError(
+                        f"data.sources: {what} {value!r} is listed twice; list each series once"
+                    )
+                seen.add(value)
+        return self
+
+    def series(self) -> list[SeriesSource]:
+        """The series of the experiment: ``sources``, or the one ``source``."""
+        return list(self.sources) or [SeriesSource(source=self.source, symbol=self.symbol)]
+
+
+class UniverseSpec(_Strict):
+    """How an experiment over several series trains: one model per symbol, or one for all.
+
+    Either way every symbol is judged on its own out-of-sample rows (a gate verdict each)
+    and all rows are judged pooled. With one series both modes are the same run.
+    """
+
+    mode: Literal["per_symbol", "pooled"] = Field(
+        "pooled", description="per_symbol: one model per symbol; pooled: one model trained on "
+        "the windows of every symbol, each normalised by its own training rows.")
 
 
 class BaselineSpec(_Strict):
@@ -244,6 +305,7 @@ class Experiment(_Strict):
     name: str = "experiment"
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of every random draw (numpy, torch).")
     data: DataSpec = Field(default_factory=DataSpec)
+    universe: UniverseSpec = Field(default_factory=UniverseSpec)
     features: FeatureSpec = Field(default_factory=FeatureSpec)
     labels: LabelSpec = Field(default_factory=LabelSpec)
     lookback: int = Field(32, ge=1, description="Bars per window, including the last one.")
@@ -270,6 +332,22 @@ class Experiment(_Strict):
             raise ValueError(
                 "labels.kind 'forward_return' is a regression target: an experiment needs "
                 "classes (direction, ternary or triple_barrier)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_series_sections(self) -> Experiment:
+        if len(self.data.sources) < 2:
+            return self
+        single = {
+            "teacher": self.teacher is not None,
+            "export.format": self.export.format is not None,
+        }
+        given = [key for key, on in single.items() if on]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)}: measured for one series only, and data.sources lists "
+                f"{len(self.data.sources)}; remove {' / '.join(given)} or run one series"
             )
         return self
 

@@ -28,6 +28,7 @@ def _result(tmp_path: Path, *, passed: bool, level: float) -> SimpleNamespace:
         baselines={"majority": {"mcc": 0.0, "mcc_ci": [0.0, 0.0], "accuracy": 0.5,
                                 "mcc_diff_ci": [-0.01, 0.05]}},
         gate=SimpleNamespace(checks=[_check("ece", passed)]),
+        universe=None,
     )
     return SimpleNamespace(report=report, gate_passed=passed, bundle_path=tmp_path / "bundle",
                            registry=None, report_html=None, report_json=tmp_path / "report.json")

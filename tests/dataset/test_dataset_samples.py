@@ -57,7 +57,8 @@ def test_labels_samples_splits_windows_fit_together():
 def test_public_surface_is_what_was_meant():
     assert dataset.__all__ == sorted(dataset.__all__, key=lambda s: (not s[0].isupper(), s))
     assert set(dataset.__all__) == {
-        "Normalizer", "NormalizerSpec", "SampleIndex", "Split", "SplitSpec", "Windows",
-        "check_splits", "holdout_split", "make_splits", "walk_forward",
+        "Normalizer", "NormalizerSpec", "SampleIndex", "SeriesNormalizer", "Split", "SplitSpec",
+        "Windows", "check_splits", "holdout_split", "make_splits", "series_split",
+        "shared_walk_forward", "walk_forward",
     }
     assert surface_problems(dataset) == []

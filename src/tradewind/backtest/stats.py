@@ -26,7 +26,7 @@ from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.exceptions import DataError
 from tradewind.timeframes import bars_per_year
 
-__all__ = ["BacktestStats", "compute_stats", "deflated_sharpe_ratio"]
+__all__ = ["BacktestStats", "compute_stats", "deflated_sharpe_ratio", "sharpe_interval"]
 
 _EULER_GAMMA = 0.5772156649015329
 _NORMAL = NormalDist()
@@ -137,6 +137,16 @@ def _block_bootstrap_sharpe(
         with np.errstate(divide="ignore", invalid="ignore"):
             ratios.append(np.where(var > 0, mean / np.sqrt(var), np.nan))
     return resampler.interval(np.concatenate(ratios))
+
+
+def sharpe_interval(
+    returns: np.ndarray, bootstrap: BlockBootstrap, block: int, seed: int
+) -> tuple[float, float, float]:
+    """Per-bar Sharpe of bar ``returns`` and its moving-block percentile interval
+    ``(sharpe, lower, upper)``, not annualised; blocks of ``block`` bars."""
+    r = np.asarray(returns, dtype=np.float64)
+    lo, hi = _block_bootstrap_sharpe(r, bootstrap, block, seed)
+    return _sharpe(r), lo, hi
 
 
 def _bars_held(result: BacktestResult) -> np.ndarray:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,7 +27,9 @@ presets_app = typer.Typer(no_args_is_help=True)
 def run(
     experiment: ExperimentArgument,
     data: Annotated[
-        str | None, typer.Option(help="Data source overriding data.source (path, sample:, synthetic:, store:).")
+        list[str] | None, typer.Option(
+            help="Data source overriding data.source (path, sample:, synthetic:, store:); "
+            "give it several times to run one experiment over several series.")
     ] = None,
     out: Annotated[Path, typer.Option(help="Output directory for bundle and reports.")] = Path(
         "out/run"
@@ -56,7 +58,7 @@ def run(
     from tradewind.pipeline.experiment import run_experiment
 
     exp = load_experiment(experiment, set_ or [])
-    result = run_experiment(exp, out_dir=out, data=data, progress=not quiet, html=html,
+    result = run_experiment(exp, out_dir=out, data=data or None, progress=not quiet, html=html,
                             overwrite=overwrite)
     report = result.report
     oos = report.oos
@@ -69,7 +71,10 @@ def run(
     method = oos["ci_method"] or f"{level} % block-bootstrap intervals"
     print_table(f"Out of sample: {oos['n_rows']:,} rows ({method})",
                 columns, rows, no_wrap=columns)
-    _print_gate("Promotion gate", [c.model_dump() for c in report.gate.checks])
+    _print_gate("Promotion gate" if report.universe is None else "Promotion gate (pooled)",
+                [c.model_dump() for c in report.gate.checks])
+    if report.universe is not None:
+        _print_symbols(report.universe)
     console.print(f"bundle: {result.bundle_path}")
     if result.registry:
         reg = result.registry
@@ -82,6 +87,16 @@ def run(
         typer.echo(f"error: the gate refused the model (--strict): exit {GateRefused.exit_code}",
                    err=True)
         raise typer.Exit(GateRefused.exit_code)
+
+
+def _print_symbols(universe: Any) -> None:
+    """One row per symbol: its own out-of-sample MCC, interval and gate verdict."""
+    rows = [(name, f"{sec.oos.mcc:+.3f}", _ci(sec.oos.mcc_ci), f"{sec.oos.n_rows:,}",
+             "passed" if sec.gate.passed else "refused", sec.bundle)
+            for name, sec in universe.symbols.items()]
+    print_table(f"Per symbol ({universe.mode})", ["symbol", "MCC", "MCC CI", "rows", "gate",
+                                                  "bundle"], rows)
+    console.print(universe.headline, highlight=False)
 
 
 def _percent(level: float) -> str:
@@ -133,12 +148,20 @@ def gate(
 
     judged = rejudge(report, set_ or [])
     if format_ == "json":
+        extra = {"symbols": {k: v.to_dict() for k, v in judged.symbols.items()}} if (
+            judged.symbols) else {}
         print_json({"report": report, "overrides": judged.overrides,
-                    "recorded_passed": judged.recorded_passed, **judged.verdict.to_dict()})
+                    "recorded_passed": judged.recorded_passed, **judged.verdict.to_dict(),
+                    **extra})
         return
     changes = ", ".join(f"{k}={v!r}" for k, v in judged.overrides.items()) or "no changes"
     recorded = "PASSED" if judged.recorded_passed else "REFUSED"
     _print_gate(f"Gate of {escape(str(report))} ({escape(changes)})", [c.to_dict() for c in judged.verdict.checks])
+    if judged.symbols:
+        print_table("Per symbol", ["symbol", "verdict", "failed checks"], [
+            (name, "PASSED" if v.passed else "REFUSED",
+             ", ".join(c.name for c in v.checks if not c.passed))
+            for name, v in judged.symbols.items()])
     console.print(f"recorded verdict of the run: {recorded}. This verdict is for reading only: "
                   "promotion goes by the verdict stored in the bundle.", highlight=False)
 

@@ -74,12 +74,15 @@ class BootstrapResult:
     predictors: dict[str, PredictorIntervals]
     mcc_difference: dict[str, Interval]
     share_diff_le_zero: dict[str, float]
+    joint: bool = False  # blocks of timestamps, series resampled together (``time_keys``)
 
     @property
     def method(self) -> str:
         """How the intervals were made: block length used, resamples and level."""
-        return BlockBootstrap(n_boot=self.n_boot, block=self.block, level=self.level).describe(
-            self.block)
+        settings = BlockBootstrap(n_boot=self.n_boot, block=self.block, level=self.level)
+        if self.joint:
+            return settings.describe(self.block, "timestamps") + ", series resampled jointly"
+        return settings.describe(self.block)
 
     @property
     def baselines(self) -> list[str]:
@@ -196,6 +199,20 @@ def _resampled_sums(
     return out
 
 
+def _sum_per_time(indicators: np.ndarray, time_keys: np.ndarray) -> np.ndarray:
+    """Indicator sums [n_times, K] of the rows at each distinct time, in time order."""
+    keys = np.asarray(time_keys)
+    if keys.shape != (indicators.shape[0],):
+        raise SchemaMismatchError(
+            f"time_keys must be 1-D with one time per row ({indicators.shape[0]}); got shape "
+            f"{keys.shape}."
+        )
+    _, inverse = np.unique(keys, return_inverse=True)
+    out = np.zeros((int(inverse.max(initial=-1)) + 1, indicators.shape[1]), dtype=np.float32)
+    np.add.at(out, inverse.ravel(), indicators)
+    return out
+
+
 def _mcc_and_accuracy(
     sums: np.ndarray, n_classes: int, n_pred: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -220,6 +237,7 @@ def moving_block_bootstrap_ci(
     seed: int = 0,
     level: float = 0.95,
     n_classes: int | None = None,
+    time_keys: np.ndarray | None = None,
 ) -> BootstrapResult:
     """Paired moving-block bootstrap intervals of MCC and accuracy.
 
@@ -239,6 +257,12 @@ def moving_block_bootstrap_ci(
         Number of resamples, RNG seed, and the two-sided percentile interval level.
     n_classes:
         Number of classes; inferred from the probabilities or the largest index if None.
+    time_keys:
+        int [N] time of each row when the rows come from several series (any order). The
+        blocks are then blocks of consecutive distinct times, and a resampled time brings
+        the rows of every series at that time along: series are resampled jointly, so
+        rows at one time are never counted as independent evidence. ``block`` counts
+        times. None: each row is its own time (one series, rows in time order).
 
     Returns
     -------
@@ -272,13 +296,15 @@ def moving_block_bootstrap_ci(
         if a.size and (a.min() < 0 or a.max() >= n_classes):
             raise DataError(f"preds[{k!r}] has class indices outside 0..{n_classes - 1}.")
     used_block = resampler.block_length(int(horizon))
-    if used_block > n:
-        raise DataError(
-            f"block length {used_block} exceeds the {n} out-of-sample rows; more test rows are "
-            "needed for an interval (or a shorter label horizon)."
-        )
     indicators = _row_indicators(labels, pred_arrays, n_classes)
-    sums = _resampled_sums(indicators, used_block, resampler, seed)
+    per_time = indicators if time_keys is None else _sum_per_time(indicators, time_keys)
+    if used_block > per_time.shape[0]:
+        unit = "rows" if time_keys is None else "distinct times"
+        raise DataError(
+            f"block length {used_block} exceeds the {per_time.shape[0]} out-of-sample {unit}; "
+            "more test rows are needed for an interval (or a shorter label horizon)."
+        )
+    sums = _resampled_sums(per_time, used_block, resampler, seed)
     boot_mcc, boot_acc = _mcc_and_accuracy(sums, n_classes, len(names))  # [n_boot, P]
     point_mcc, point_acc = _mcc_and_accuracy(
         indicators.sum(axis=0, dtype=np.float64), n_classes, len(names)
@@ -316,4 +342,5 @@ def moving_block_bootstrap_ci(
         predictors=predictors,
         mcc_difference=diffs,
         share_diff_le_zero=le_zero,
+        joint=time_keys is not None,
     )

@@ -21,6 +21,7 @@ from tradewind.report.schema import (
     ExperimentReport,
     FreeDict,
     OOSMetrics,
+    SymbolReport,
 )
 
 __all__ = ["GateSections", "gate_evidence"]
@@ -79,8 +80,9 @@ def _nonfinite(values: Mapping[str, Any]) -> int | None:
     return None if logits is None or probs is None else logits + probs
 
 
-def gate_evidence(report: GateSections | ExperimentReport) -> GateEvidence:
-    """Everything the gate reads, from a run's sections or its finished report."""
+def gate_evidence(report: GateSections | ExperimentReport | SymbolReport) -> GateEvidence:
+    """Everything the gate reads, from a run's sections, its finished report, or one
+    symbol's section of a run over several series."""
     oos, values = report.oos, report.diagnostics.values
     level = float(oos.ci_level)
     differences = {}

@@ -14,7 +14,7 @@ import torch
 
 from tradewind.calibration import CalibrationOutcome, make_calibrator
 from tradewind.config import Experiment
-from tradewind.dataset import Normalizer, Split, Windows
+from tradewind.dataset import Normalizer, SeriesNormalizer, Split, Windows
 from tradewind.evaluation import FoldImportance, classification_metrics, fold_importance
 from tradewind.models import ModelSpec, build, count_parameters
 from tradewind.pipeline.prepare import Prepared
@@ -25,7 +25,11 @@ __all__ = ["FoldResult", "TeacherOutput", "TrainedModel", "run_fold", "train_and
 
 @dataclass
 class TrainedModel:
-    """A model with the normalisers and calibrator fitted for it."""
+    """A model with the normalisers and calibrator fitted for it.
+
+    ``normalizer``/``side_normalizer`` are series 0's (the only ones with one series);
+    ``normalizers``/``side_normalizers`` hold one per series, in series order.
+    """
 
     model: torch.nn.Module
     normalizer: Normalizer
@@ -37,6 +41,8 @@ class TrainedModel:
     best_epoch: int
     val_logits: np.ndarray
     tta: tuple[str, ...] = ()
+    normalizers: list[Normalizer] = field(default_factory=list)
+    side_normalizers: list[Normalizer] | None = None
 
     @property
     def n_params(self) -> int:
@@ -107,16 +113,14 @@ def train_and_calibrate(
     the same training windows, computed once before training.
     """
     lookback = exp.lookback
-    first = max(int(train_rows[0]) - lookback + 1, 0)
-    last = int(train_rows[-1]) + 1
-    normalizer = Normalizer(kind=exp.normalizer.kind, clip=exp.normalizer.clip)
-    normalizer.fit(prep.X[first:last], prep.features.names)
+    normalizer = SeriesNormalizer(kind=exp.normalizer.kind, clip=exp.normalizer.clip).fit(
+        prep.X, prep.offsets, train_rows, lookback, prep.features.names, prep.symbols)
     windows = Windows(normalizer.transform(prep.X), lookback)
     side_norm = None
     side = None
     if prep.side is not None and use_side:
-        side_norm = Normalizer(kind=exp.normalizer.kind, clip=exp.normalizer.clip)
-        side_norm.fit(prep.side[first:last], prep.features.side_names)
+        side_norm = SeriesNormalizer(kind=exp.normalizer.kind, clip=exp.normalizer.clip).fit(
+            prep.side, prep.offsets, train_rows, lookback, prep.features.side_names, prep.symbols)
         side = torch.from_numpy(side_norm.transform(prep.side))
     torch.manual_seed(seed)
     side_dim = prep.side_dim if side is not None else 0
@@ -143,8 +147,8 @@ def train_and_calibrate(
     ).fit(val_logits, prep.y[val_rows])
     return TrainedModel(
         model=result.model,
-        normalizer=normalizer,
-        side_normalizer=side_norm,
+        normalizer=normalizer.normalizers_[0],
+        side_normalizer=None if side_norm is None else side_norm.normalizers_[0],
         calibrator=calibrator,
         windows=windows,
         side=side,
@@ -152,6 +156,8 @@ def train_and_calibrate(
         best_epoch=int(result.best_epoch),
         val_logits=val_logits,
         tta=tta,
+        normalizers=normalizer.normalizers_,
+        side_normalizers=None if side_norm is None else side_norm.normalizers_,
     )
 
 

@@ -9,7 +9,7 @@ promotion still goes by the verdict recorded in the bundle when the run ended.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class Rejudged:
     verdict: GateVerdict
     recorded_passed: bool
     overrides: dict[str, Any]
+    symbols: dict[str, GateVerdict] = field(default_factory=dict)  # several series: each one's
 
 
 def rejudge(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) -> Rejudged:
@@ -50,5 +51,9 @@ def rejudge(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ())
     raw = apply_overrides({"gate": dict(config["gate"])}, pairs)
     spec = validate_section(GateSpec, raw["gate"], f"{path} (gate)")
     verdict = evaluate_gate(spec, gate_evidence(report))
+    symbols = {} if report.universe is None else {
+        name: evaluate_gate(spec, gate_evidence(section))
+        for name, section in report.universe.symbols.items()
+    }
     return Rejudged(report=report, spec=spec, verdict=verdict,
-                    recorded_passed=bool(report.gate.passed), overrides=pairs)
+                    recorded_passed=bool(report.gate.passed), overrides=pairs, symbols=symbols)

@@ -41,7 +41,9 @@ __all__ = [
     "RegistryInfo",
     "ReliabilityBin",
     "ShareWindow",
+    "SymbolReport",
     "TeacherStudent",
+    "UniverseSection",
 ]
 
 SCHEMA_VERSION = "1.0"
@@ -447,6 +449,43 @@ class PolicySection(Section):
     )
 
 
+class SymbolReport(Section):
+    """One symbol of a run over several series, judged on its own out-of-sample rows exactly
+    as a run over that symbol alone is judged."""
+
+    data: DataSummary = Field(description="The symbol's candles.")
+    oos: OOSMetrics = Field(description="The symbol's out-of-sample metrics with intervals.")
+    baselines: dict[str, BaselineResult] = Field(
+        description="Baselines fitted on the symbol's rows of the same folds, scored on its rows."
+    )
+    diagnostics: Diagnostics = Field(default_factory=Diagnostics, description="Its diagnostics.")
+    gate: GateVerdict = Field(description="The symbol's own gate verdict.")
+    folds: list[FoldReport] = Field(description="Its walk-forward folds (the shared calendar).")
+    calibration: Calibration | None = Field(None, description="Its calibration before/after.")
+    backtest: FreeDict | None = Field(None, description="Its backtest after its costs.")
+    policy: PolicySection | None = Field(None, description="Its fitted trade policies.")
+    importance: Importance | None = Field(
+        None, description="Its feature importance (per_symbol mode: its own models').")
+    bundle: str = Field(description="Path of the symbol's bundle.")
+    registry: RegistryInfo | None = Field(None, description="Its MLflow run and model version.")
+
+
+class UniverseSection(Section):
+    """A run over several series: how it trained, and every symbol's own judgement."""
+
+    mode: Literal["per_symbol", "pooled"] = Field(
+        description="per_symbol: one model per symbol; pooled: one model over every symbol."
+    )
+    symbols: dict[str, SymbolReport] = Field(description="Symbol → its section, in data order.")
+    passed: list[str] = Field(description="The symbols whose own gate passed.")
+    pooled_rows: str = Field(
+        description="How the top-level (pooled) sections were judged: every symbol's "
+        "out-of-sample rows together, intervals from time blocks resampled jointly across "
+        "symbols, baselines per symbol."
+    )
+    headline: str = Field(description="One line: which symbols pass, and the pooled verdict.")
+
+
 class ExperimentReport(Section):
     """Everything one experiment found out, as written to ``report.json``."""
 
@@ -494,6 +533,10 @@ class ExperimentReport(Section):
     )
     bundle: str = Field(description="Path of the saved model bundle.")
     registry: RegistryInfo | None = Field(None, description="MLflow run and model version, if logged.")
+    universe: UniverseSection | None = Field(
+        None, description="Several series: each symbol's section and verdict (null for one "
+        "series). The sections above then judge every symbol's rows pooled.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -423,9 +423,34 @@ _SECTIONS = (("headline", "Verdict", headline), ("baselines", "Model vs baseline
              ("diagnostics", "Diagnostics", diagnostics), ("data", "Data", data))
 
 
+def universe(r: ExperimentReport) -> str:
+    """One row per symbol of a run over several series: its own metrics and verdict."""
+    assert r.universe is not None
+    rows = []
+    for name, sec in r.universe.symbols.items():
+        bt = sec.backtest or {}
+        sharpe = bt.get("sharpe")
+        low, high = bt.get("sharpe_ci_low"), bt.get("sharpe_ci_high")
+        failed = ", ".join(c.name for c in sec.gate.checks if not c.passed)
+        rows.append([
+            name, f"{sec.oos.n_rows:,}", with_ci(sec.oos.mcc, sec.oos.mcc_ci, signed=True),
+            num(sec.oos.accuracy), num(sec.oos.ece),
+            with_ci(sharpe, None if low is None or high is None else (low, high), signed=True)
+            if sharpe is not None else "–",
+            value(bt.get("n_trades")),
+            ("pass", "pass") if sec.gate.passed else ("REFUSED", "fail"), failed or "–",
+        ])
+    return (f"<p>{esc(r.universe.headline)}.</p><p>Mode: <b>{esc(r.universe.mode)}</b>. The "
+            f"sections below judge all symbols pooled: {esc(r.universe.pooled_rows)}</p>"
+            + table(["symbol", "OOS rows", "MCC [CI]", "accuracy", "ECE", "Sharpe [CI]",
+                     "trades", "gate", "failed checks"], rows))
+
+
 def render_html(report: ExperimentReport) -> str:
     """The complete, self-contained ``report.html`` text of ``report``."""
     parts = [(sid, title, fn(report)) for sid, title, fn in _SECTIONS]
+    if report.universe is not None:
+        parts.insert(1, ("universe", "Per symbol", universe(report)))
     if report.distillation is not None:
         parts.insert(2, ("distillation", "Teacher vs student", distillation(report)))
     if report.policy is not None:
