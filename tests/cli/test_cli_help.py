@@ -16,7 +16,8 @@ from tradewind.exceptions import ConfigError
 runner = CliRunner()
 
 TOP_LEVEL = ["run", "report", "gate", "promote", "backtest", "export", "signal", "serve", "live",
-             "paper", "data", "features", "labels", "models", "presets", "sweep"]
+             "paper", "retrain", "monitor", "data", "features", "labels", "models", "presets",
+             "sweep", "sign"]
 SUBCOMMANDS = {
     "data": ["fetch", "import", "validate", "info", "resample"],
     "features": ["list", "compute"],

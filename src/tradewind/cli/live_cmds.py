@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -67,6 +68,9 @@ def live(
     retrain_every: Annotated[str | None, typer.Option(
         help="How often to retrain, e.g. 12h, 1d, 1w (counted in bar time, from the epoch).")]
     = None,
+    monitor_every: Annotated[int, typer.Option(
+        help="Check the log every N new signals (realised vs promised, drift, class shares; "
+             "see tradewind monitor) and warn on a breach; 0 = never.", min=0)] = 100,
     set_: SetOption = None,
 ) -> None:
     """Run the live loop: closed bars only, one logged signal per bar, resumable.
@@ -117,7 +121,20 @@ def live(
                           allow_refused=allow_refused, override_reason=override,
                           new_segment=new_segment, costs=costs, retrain=schedule,
                           follow_ref=None if Path(model).is_dir() else model,
-                          policy_overrides=policy_keys, public_key=require_signed)
+                          policy_overrides=policy_keys, public_key=require_signed,
+                          monitor=_monitor_hook(symbol, timeframe) if monitor_every else None,
+                          monitor_every=max(monitor_every, 1))
         summary = paper_summary(signal_log, symbol, timeframe)
     console.print(f"{len(result.logged)} new signal(s) logged to {log}")
     console.print(summary, highlight=False)
+
+
+def _monitor_hook(symbol: str, timeframe: str) -> Callable[[Any, Any], list[str]]:
+    """The live loop's monitor check: ``tradewind.monitor.loop_check``'s breaches as sentences."""
+    from tradewind.monitor import loop_check
+
+    def check(log: Any, predictor: Any) -> list[str]:
+        result = loop_check(log, predictor, symbol=symbol, timeframe=timeframe)
+        return [] if result is None else [f"{b.level}: {b.reason}" for b in result.breaches]
+
+    return check

@@ -18,8 +18,10 @@ again and continue with a new champion from the next bar (a new log segment).
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -48,6 +50,10 @@ from tradewind.timeframes import timeframe_seconds
 __all__ = ["LiveResult", "format_signal", "resolve_model", "run_live"]
 
 Predictor = Bundle | Ensemble
+MonitorHook = Callable[[SignalLog, "Predictor"], Sequence[str]]
+"""Checks a log against its model and returns warnings in sentences (see ``tradewind.monitor``)."""
+
+_logger = logging.getLogger("tradewind.live")
 
 
 @dataclass
@@ -62,6 +68,7 @@ class LiveResult:
     retrains_started: int = 0
     retrains_failed: int = 0
     switched_to: list[str] = field(default_factory=list)
+    monitor_warnings: list[str] = field(default_factory=list)
 
 
 def resolve_model(
@@ -141,6 +148,8 @@ def run_live(
     follow_ref: str | None = None,
     policy_overrides: dict[str, object] | None = None,
     public_key: Path | None = None,
+    monitor: MonitorHook | None = None,
+    monitor_every: int = 100,
 ) -> LiveResult:
     """Emit, log and print a signal at every bar close until the source ends or ``max_bars``.
 
@@ -185,6 +194,10 @@ def run_live(
         0 it is resolved again, and a different model takes over at the next bar with
         ``policy_overrides`` applied to its own policy (and, with ``public_key``, only
         when signed by that key).
+    monitor, monitor_every:
+        Every ``monitor_every`` new signals, ``monitor(log, model)`` checks the log (realised
+        vs promised, drift, class shares); each sentence it returns is printed and logged
+        as a warning. A failing check is a warning too: it never stops the loop.
     """
     predictor, resolved_version = resolve_model(bundle_or_ref)
     verdict = admit(bundle_verdict(predictor, override_reason=override_reason),
@@ -196,6 +209,8 @@ def run_live(
             f"live: the source delivers {source.timeframe} bars but timeframe={timeframe!r}; "
             "use the same bar length for both (the bundle's training timeframe)"
         )
+    if monitor_every < 1:
+        raise ConfigError(f"live: monitor_every must be >= 1, got {monitor_every}")
     if max_bars is not None and max_bars < 1:
         raise ConfigError(f"live: max_bars must be >= 1 or None, got {max_bars}")
     if speed is not None and hasattr(source, "speed"):
@@ -270,6 +285,9 @@ def run_live(
                         if show:
                             out.print(format_signal(sig), highlight=False)
                     settle(ts)
+                    if monitor is not None and result.logged and ts == result.logged[-1].timestamp \
+                            and len(result.logged) % monitor_every == 0:
+                        _monitor_tick(monitor, log, predictor, result, out)
                 if retrainer is not None:
                     switch_to = _retrain_tick(retrainer, ts + step, result, out, follow,
                                               predictor) or switch_to
@@ -375,6 +393,19 @@ def _finish(retrainer: Retrainer | None, result: LiveResult, out: Console) -> Li
             out.print(f"[yellow]warning:[/] retrain exited {finished.exit_code} (recorded in "
                       "the log's retrains table)", highlight=False)
     return result
+
+
+def _monitor_tick(monitor: MonitorHook, log: SignalLog, predictor: Predictor,
+                  result: LiveResult, out: Console) -> None:
+    """Run the monitor hook; print and log what it says, and never let it stop the loop."""
+    try:
+        warnings = list(monitor(log, predictor))
+    except Exception as err:  # a monitoring failure must not stop signals
+        warnings = [f"the monitor check failed ({type(err).__name__}: {err})"]
+    for text in warnings:
+        _logger.warning("monitor: %s", text)
+        out.print(f"[yellow]monitor[/] {text}", highlight=False)
+    result.monitor_warnings.extend(warnings)
 
 
 def _signal(predictor: Predictor, candles: pd.DataFrame, policy: TradePolicy | None, symbol: str,
