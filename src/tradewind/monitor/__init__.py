@@ -11,6 +11,7 @@ it draws with matplotlib, which ``import tradewind.config`` should not pay for).
 
 from typing import Any
 
+from tradewind.config import MonitorSpec
 from tradewind.monitor.check import (
     check,
     loop_check,
@@ -31,7 +32,6 @@ from tradewind.monitor.reference import (
     training_reference,
 )
 from tradewind.monitor.result import Breach, MonitorResult
-from tradewind.monitor.spec import MonitorSpec
 
 __all__ = [
     "CHECKS",

@@ -18,6 +18,7 @@ import pandas as pd
 
 from tradewind.artifacts.bundle import Bundle
 from tradewind.artifacts.digest import bundle_digest
+from tradewind.config import MonitorSpec
 from tradewind.exceptions import ConfigError, LiveLogError
 from tradewind.live.log import SignalLog
 from tradewind.monitor.checks import judge_drift, judge_realised, judge_shares
@@ -25,7 +26,6 @@ from tradewind.monitor.drift import feature_drift, psi
 from tradewind.monitor.realised import Resolved, resolve, rolling_metrics, window_metrics
 from tradewind.monitor.reference import TrainingReference, reference_of
 from tradewind.monitor.result import DriftSection, ModelInfo, MonitorResult, SharesSection
-from tradewind.monitor.spec import MonitorSpec
 from tradewind.signals.model import Signal
 
 __all__ = ["check", "loop_check", "monitor_spec", "open_log", "pick_series", "series_of"]

@@ -6,11 +6,11 @@ Each rule is a small function that returns the check's status and, when it fails
 
 from __future__ import annotations
 
+from tradewind.config import MonitorSpec
 from tradewind.monitor.drift import FeatureDrift
 from tradewind.monitor.realised import Interval, WindowMetrics
 from tradewind.monitor.reference import Promises
 from tradewind.monitor.result import Breach, RealisedCheck, SharesSection
-from tradewind.monitor.spec import MonitorSpec
 
 __all__ = ["CHECKS", "judge_drift", "judge_realised", "judge_shares"]
 

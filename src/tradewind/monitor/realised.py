@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradewind.block_bootstrap import BlockBootstrap
 from tradewind.calibration import ece, reliability_curve
+from tradewind.config import MonitorSpec
 from tradewind.evaluation.metrics import mcc_from_counts
-from tradewind.monitor.spec import MonitorSpec
 from tradewind.signals.model import Signal
 
 __all__ = ["ECE_BINS", "Resolved", "WindowMetrics", "resolve", "rolling_metrics", "window_metrics"]

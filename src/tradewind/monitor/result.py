@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradewind.config import MonitorSpec
 from tradewind.monitor.drift import FeatureDrift
 from tradewind.monitor.realised import WindowMetrics
 from tradewind.monitor.reference import Promises
-from tradewind.monitor.spec import MonitorSpec
 
 __all__ = ["MONITOR_SCHEMA_VERSION", "Breach", "DriftSection", "ModelInfo", "MonitorResult",
            "RealisedCheck", "SharesSection", "Status"]
