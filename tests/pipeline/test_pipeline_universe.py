@@ -16,8 +16,10 @@ import yaml
 
 from tradewind.artifacts import ENV_TRACKING_URI
 from tradewind.artifacts.bundle import load_bundle
+from tradewind.artifacts.universe import load_universe
 from tradewind.config import Experiment, validate_section
 from tradewind.evaluation import classification_metrics
+from tradewind.exceptions import BundleError
 from tradewind.pipeline.experiment import run_experiment
 
 TRADEWIND = Path(sys.executable).parent / "tradewind"
@@ -100,6 +102,36 @@ def test_a_pooled_run_bundles_one_model_with_each_symbols_normaliser(pooled: Any
     for name, bundle in bundles.items():
         assert bundle.manifest.data["symbol"] == name.replace("-", "/")
         assert bundle.manifest.training["pooled_symbols"] == ["AAA/USD", "BBB/USD", "CCC/USD"]
+
+
+def test_the_universe_index_serves_each_symbol_its_own_bundle(pooled: Any) -> None:
+    universe = load_universe(pooled.bundle_path)
+    assert universe.mode == "pooled" and universe.timeframe == "1h"
+    assert universe.symbols == ["AAA/USD", "BBB/USD", "CCC/USD"]
+    for name in universe.symbols:
+        bundle = universe.bundle(name)
+        assert bundle.manifest.data["symbol"] == name
+        assert bundle.path == pooled.bundle_path / name.replace("/", "-")
+    with pytest.raises(BundleError, match=r"trained on AAA/USD, BBB/USD, CCC/USD, not 'DDD/USD'"):
+        universe.bundle("DDD/USD")
+
+
+def test_a_universe_index_naming_another_symbols_bundle_is_refused(pooled: Any,
+                                                                   tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "bundle"
+    shutil.copytree(pooled.bundle_path, copy)
+    index = json.loads((copy / "universe.json").read_text())
+    index["symbols"]["AAA/USD"] = "BBB-USD"
+    (copy / "universe.json").write_text(json.dumps(index))
+    with pytest.raises(BundleError, match=r"names it 'AAA/USD' but the bundle was trained on "
+                                          r"'BBB/USD'"):
+        load_universe(copy)
+    index["symbols"]["AAA/USD"] = "../../elsewhere"
+    (copy / "universe.json").write_text(json.dumps(index))
+    with pytest.raises(BundleError, match="not inside the universe bundle"):
+        load_universe(copy)
 
 
 def test_a_per_symbol_model_is_the_run_of_that_symbol_alone(tmp_path: Path) -> None:

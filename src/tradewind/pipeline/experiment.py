@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import ValidationError
 from rich.console import Console
 
+from tradewind.artifacts.universe import write_universe_index
 from tradewind.config import DataSpec, Experiment, SeriesSource, format_validation_error
 from tradewind.dataset import Split, series_split, shared_walk_forward
 from tradewind.exceptions import ConfigError
@@ -285,6 +286,8 @@ def _finish_many(
               judged[s].verdict, _promises(judged[s])) for s, item in enumerate(items)],
             progress=progress,
         )
+    write_universe_index(out_dir / "bundle", exp.universe.mode, prep.timeframe,
+                         {item.name: symbol_dirname(item.name) for item in items})
     sections, own_reports = {}, []
     for s, item in enumerate(items):
         j = judged[s]

@@ -1,0 +1,113 @@
+"""A universe bundle: the bundles of one run over several symbols, served by symbol name.
+
+A run over several series writes one complete bundle per symbol under
+``bundle/<folder>/`` and, beside them, the index ``bundle/universe.json``::
+
+    {"schema_version": 1, "mode": "pooled", "timeframe": "5m",
+     "symbols": {"ETH/BTC": "ETH-BTC", "LTC/BTC": "LTC-BTC", ...}}
+
+:func:`load_universe` reads the index and loads every symbol's bundle (its checksums,
+and its manifest's own symbol must equal the index's name), so a caller asks
+:meth:`UniverseBundle.bundle` for a symbol and gets the bundle with that symbol's
+normaliser, calibrator and trade policy; a symbol the run did not train on is refused by
+name with the list of those it did. In ``pooled`` mode the bundles share the model
+weights; in ``per_symbol`` mode each holds its own model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tradewind.artifacts.bundle import Bundle, load_bundle
+from tradewind.data.atomic import write_json_atomic
+from tradewind.exceptions import BundleError
+
+__all__ = [
+    "UNIVERSE_INDEX",
+    "UniverseBundle",
+    "is_universe",
+    "load_universe",
+    "write_universe_index",
+]
+
+UNIVERSE_INDEX = "universe.json"
+UNIVERSE_SCHEMA_VERSION = 1
+
+
+@dataclass
+class UniverseBundle:
+    """Every symbol's bundle of one run, by symbol name (in the run's order)."""
+
+    path: Path
+    mode: str
+    timeframe: str | None
+    bundles: dict[str, Bundle]
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self.bundles)
+
+    def bundle(self, symbol: str) -> Bundle:
+        """The bundle of ``symbol``; BundleError naming it and the symbols there are."""
+        try:
+            return self.bundles[symbol]
+        except KeyError:
+            raise BundleError(
+                f"{self.path}: this {self.mode} bundle was trained on {', '.join(self.symbols)}, "
+                f"not {symbol!r}; ask for one of those (spelled as listed)"
+            ) from None
+
+
+def is_universe(path: str | Path) -> bool:
+    """Whether ``path`` is a folder holding a universe index."""
+    return (Path(path) / UNIVERSE_INDEX).is_file()
+
+
+def write_universe_index(bundle_dir: str | Path, mode: str, timeframe: str | None,
+                         folders: Mapping[str, str]) -> Path:
+    """Write ``bundle_dir/universe.json`` (atomically) for the symbol → folder map."""
+    return write_json_atomic(Path(bundle_dir) / UNIVERSE_INDEX, {
+        "schema_version": UNIVERSE_SCHEMA_VERSION, "mode": mode, "timeframe": timeframe,
+        "symbols": dict(folders),
+    })
+
+
+def _read_index(path: Path) -> dict[str, object]:
+    index_path = path / UNIVERSE_INDEX
+    try:
+        raw = json.loads(index_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise BundleError(f"{index_path}: not a readable universe index ({err})") from None
+    symbols = raw.get("symbols") if isinstance(raw, dict) else None
+    if not isinstance(symbols, dict) or not symbols or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in symbols.items()):
+        raise BundleError(f"{index_path}: 'symbols' must map each symbol to its bundle folder")
+    if raw.get("schema_version") != UNIVERSE_SCHEMA_VERSION:
+        raise BundleError(f"{index_path}: universe index schema {raw.get('schema_version')}, "
+                          f"this tradewind reads {UNIVERSE_SCHEMA_VERSION}")
+    return raw
+
+
+def load_universe(path: str | Path, *, public_key: str | Path | None = None) -> UniverseBundle:
+    """Load every symbol's bundle named by ``path/universe.json`` (each verified as
+    :func:`~tradewind.artifacts.bundle.load_bundle` does, with ``public_key`` if given)."""
+    path = Path(path)
+    raw = _read_index(path)
+    bundles: dict[str, Bundle] = {}
+    for symbol, folder in raw["symbols"].items():  # type: ignore[union-attr]
+        sub = (path / folder).resolve()
+        if path.resolve() not in sub.parents:
+            raise BundleError(f"{path / UNIVERSE_INDEX}: folder {folder!r} of {symbol} is not "
+                              "inside the universe bundle")
+        loaded = load_bundle(sub, public_key=public_key)
+        own = loaded.manifest.data.get("symbol")
+        if own is not None and own != symbol:
+            raise BundleError(f"{sub}: the index names it {symbol!r} but the bundle was trained "
+                              f"on {own!r}; the universe folder was edited by hand")
+        bundles[symbol] = loaded
+    return UniverseBundle(path=path, mode=str(raw.get("mode", "per_symbol")),
+                          timeframe=None if raw.get("timeframe") is None else str(raw["timeframe"]),
+                          bundles=bundles)
