@@ -543,6 +543,15 @@ class UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    """A YAML date (``2020-12-31``) stays the text it was written as: every date key of a
+    config is a string (``data.end``), parsed with its time zone by the data layer."""
+    return str(loader.construct_scalar(node))
+
+
+UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
 _MINIMAL_EXPERIMENT = (
     "a minimal experiment file names its data, e.g.\n"
     "    name: my-experiment\n"

@@ -66,6 +66,14 @@ def test_parse_overrides_types_and_errors() -> None:
         parse_overrides(["novalue"])
 
 
+def test_dates_stay_text_on_the_command_line_and_in_files(tmp_path: Path) -> None:
+    assert parse_overrides(["data.end=2020-12-31", "data.start=2020-01-02 10:00"]) == {
+        "data.end": "2020-12-31", "data.start": "2020-01-02 10:00"}
+    path = _write(tmp_path, "data:\n  source: sample:eurusd-1h\n  start: 2020-01-02\n")
+    exp = load_experiment(path, ["data.end=2020-12-31"])
+    assert (exp.data.start, exp.data.end) == ("2020-01-02", "2020-12-31")
+
+
 def test_apply_overrides_refuses_scalar_as_section() -> None:
     with pytest.raises(ConfigError, match="not a section"):
         apply_overrides({"lookback": 3}, {"lookback.x": 1})

@@ -189,3 +189,16 @@ def test_cli_search_on_the_sample_data(tmp_path: Path, repo_root: Path) -> None:
     assert "unknown objective 'sharpe'" in str(bad.exception)
     bad = runner.invoke(app, [*args, "--bounds", "threshold=0.001"])
     assert isinstance(bad.exception, ConfigError) and "name=low,high" in str(bad.exception)
+
+
+def test_a_label_spec_file_is_read_strictly(tmp_path: Path) -> None:
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("kind: direction\nhorizon: 2\nhorizon: 4\n")
+    with pytest.raises(ConfigError, match=r"twice\.yaml.*horizon"):
+        load_label_spec(twice)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- kind: direction\n")
+    with pytest.raises(ConfigError, match=r"list\.yaml: the top level must be a mapping"):
+        load_label_spec(listed)
+    with pytest.raises(ConfigError, match="not found"):
+        load_label_spec(tmp_path / "missing.yaml")

@@ -301,15 +301,11 @@ def write_label_spec(result: LabelSearchResult, path: str | Path) -> Path:
 
 def load_label_spec(path: str | Path) -> LabelSpec:
     """Read a label spec YAML (as :func:`write_label_spec` writes it) and validate it."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path}: cannot read a label spec ({err})") from err
-    if not isinstance(raw, dict):
-        raise ConfigError(
-            f"{path}: a label spec is a mapping (kind, horizon, ...), got {type(raw).__name__}"
-        )
     from pydantic import ValidationError
+
+    from tradewind.config import read_yaml
+
+    raw = read_yaml(path, allow_empty=False)  # duplicate keys and non-mappings refused by name
 
     try:
         return LabelSpec.model_validate(raw)
