@@ -23,11 +23,12 @@ from pathlib import Path
 
 from tradewind.artifacts.bundle import Bundle, load_bundle
 from tradewind.data.atomic import write_json_atomic
-from tradewind.exceptions import BundleError
+from tradewind.exceptions import BundleError, ConfigError
 
 __all__ = [
     "UNIVERSE_INDEX",
     "UniverseBundle",
+    "bundle_for",
     "is_universe",
     "load_universe",
     "write_universe_index",
@@ -55,10 +56,12 @@ class UniverseBundle:
         try:
             return self.bundles[symbol]
         except KeyError:
-            raise BundleError(
-                f"{self.path}: this {self.mode} bundle was trained on {', '.join(self.symbols)}, "
-                f"not {symbol!r}; ask for one of those (spelled as listed)"
-            ) from None
+            raise _unknown_symbol(self.path, self.mode, self.symbols, symbol) from None
+
+
+def _unknown_symbol(path: Path, mode: str, symbols: list[str], symbol: str) -> BundleError:
+    return BundleError(f"{path}: this {mode} bundle was trained on {', '.join(symbols)}, "
+                       f"not {symbol!r}; ask for one of those (spelled as listed)")
 
 
 def is_universe(path: str | Path) -> bool:
@@ -91,23 +94,57 @@ def _read_index(path: Path) -> dict[str, object]:
     return raw
 
 
+def _symbol_bundle(path: Path, symbol: str, folder: str,
+                   public_key: str | Path | None) -> Bundle:
+    """The bundle the index files ``symbol`` under, verified to be inside ``path`` and
+    trained on ``symbol``."""
+    sub = (path / folder).resolve()
+    if path.resolve() not in sub.parents:
+        raise BundleError(f"{path / UNIVERSE_INDEX}: folder {folder!r} of {symbol} is not "
+                          "inside the universe bundle")
+    loaded = load_bundle(sub, public_key=public_key)
+    own = loaded.manifest.data.get("symbol")
+    if own is not None and own != symbol:
+        raise BundleError(f"{sub}: the index names it {symbol!r} but the bundle was trained "
+                          f"on {own!r}; the universe folder was edited by hand")
+    return loaded
+
+
 def load_universe(path: str | Path, *, public_key: str | Path | None = None) -> UniverseBundle:
     """Load every symbol's bundle named by ``path/universe.json`` (each verified as
     :func:`~tradewind.artifacts.bundle.load_bundle` does, with ``public_key`` if given)."""
     path = Path(path)
     raw = _read_index(path)
-    bundles: dict[str, Bundle] = {}
-    for symbol, folder in raw["symbols"].items():  # type: ignore[union-attr]
-        sub = (path / folder).resolve()
-        if path.resolve() not in sub.parents:
-            raise BundleError(f"{path / UNIVERSE_INDEX}: folder {folder!r} of {symbol} is not "
-                              "inside the universe bundle")
-        loaded = load_bundle(sub, public_key=public_key)
-        own = loaded.manifest.data.get("symbol")
-        if own is not None and own != symbol:
-            raise BundleError(f"{sub}: the index names it {symbol!r} but the bundle was trained "
-                              f"on {own!r}; the universe folder was edited by hand")
-        bundles[symbol] = loaded
+    bundles = {symbol: _symbol_bundle(path, symbol, folder, public_key)
+               for symbol, folder in raw["symbols"].items()}  # type: ignore[union-attr]
     return UniverseBundle(path=path, mode=str(raw.get("mode", "per_symbol")),
                           timeframe=None if raw.get("timeframe") is None else str(raw["timeframe"]),
                           bundles=bundles)
+
+
+def bundle_for(path: str | Path, symbol: str | None = None, *,
+               public_key: str | Path | None = None) -> Bundle:
+    """The bundle that answers for ``symbol`` at ``path``: one command-line rule for
+    ``signal``, ``backtest`` and ``live``.
+
+    A universe folder (:func:`is_universe`) gives the bundle of ``symbol``, loading only
+    that one; ``symbol`` may be left out when the universe holds a single symbol, and is
+    otherwise required (:class:`ConfigError` listing the symbols). A symbol the universe
+    was not trained on is a :class:`BundleError` naming it and the known ones. A plain
+    bundle folder is loaded as it is, whatever ``symbol`` says (the symbol then only
+    names the signals).
+    """
+    path = Path(path)
+    if not is_universe(path):
+        return load_bundle(path, public_key=public_key)
+    raw = _read_index(path)
+    folders: dict[str, str] = raw["symbols"]  # type: ignore[assignment]
+    known = ", ".join(folders)
+    if symbol is None:
+        if len(folders) > 1:
+            raise ConfigError(f"{path} is a bundle of {len(folders)} symbols ({known}); choose "
+                              "one with --symbol, e.g. --symbol " + next(iter(folders)))
+        symbol = next(iter(folders))
+    if symbol not in folders:
+        raise _unknown_symbol(path, str(raw.get("mode", "per_symbol")), list(folders), symbol)
+    return _symbol_bundle(path, symbol, folders[symbol], public_key)

@@ -14,8 +14,13 @@ __all__ = ["backtest"]
 
 
 def backtest(
-    bundle: Annotated[Path, typer.Argument(help="Bundle directory (from `tradewind run`).")],
+    bundle: Annotated[Path, typer.Argument(
+        help="Bundle directory (from `tradewind run`; a run over several symbols: its "
+        "bundle folder, with --symbol).")],
     data: Annotated[str, typer.Option(help="Candles: path, sample:, synthetic: or store:.")],
+    symbol: Annotated[str | None, typer.Option(
+        help="Whose bundle to trade, in a bundle of several symbols (the candles are that "
+        "symbol's).")] = None,
     out: Annotated[Path, typer.Option(help="Where equity, trades and the chart go.")] = Path(
         "out/backtest"
     ),
@@ -32,11 +37,12 @@ def backtest(
     """Backtest a bundle after fees and slippage with its own trade policy.
 
     ``--set`` keys are those of `backtest:` (costs), and ``policy.*`` overrides the bundle's
-    trade policy (e.g. ``--set policy.threshold=0.6``).
+    trade policy (e.g. ``--set policy.threshold=0.6``). A run over several symbols is
+    backtested one symbol at a time: its bundle folder and ``--symbol``.
     """
     import pandas as pd
 
-    from tradewind.artifacts.bundle import load_bundle
+    from tradewind.artifacts.universe import bundle_for
     from tradewind.backtest.of_bundle import backtest_bundle
     from tradewind.config import BacktestSpec, apply_overrides, parse_overrides, validate_section
     from tradewind.data import load, write_bytes_atomic, write_parquet_atomic, write_text_atomic
@@ -51,7 +57,7 @@ def backtest(
         raise ConfigError("backtest --set exits.*: the exits belong to the trade policy; use "
                           "--set policy.exits.stop_loss=... (and so on)")
     spec = validate_section(BacktestSpec, apply_overrides({}, rest), "--set")
-    loaded = load_bundle(bundle)
+    loaded = bundle_for(bundle, symbol)
     references = references_from_pairs(loaded.feature_spec.cross, reference)
     done = backtest_bundle(
         loaded, load(data), policy=loaded.policy.with_overrides(policy_keys, "--set"),

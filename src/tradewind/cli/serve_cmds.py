@@ -39,7 +39,8 @@ def build_settings(model: str, host: str, port: int, poll_seconds: float,
 
 def serve(
     model: Annotated[
-        str, typer.Option(help="Bundle directory, or registry alias / version / run id.")
+        str, typer.Option(help="Bundle directory (a run's bundle folder of several symbols is "
+                          "served by the requests' symbol), or registry alias / version / run id.")
     ] = "champion",
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
@@ -66,7 +67,8 @@ def serve(
 
     A bundle the gate refused is not served unless its registry version was promoted
     with an audited override or ``--allow-refused`` is given; every answer carries the
-    verdict (``gate_passed``, ``override_reason``).
+    verdict (``gate_passed``, ``override_reason``). The bundle folder of a run over several
+    symbols is served by symbol (each symbol's bundle on its own verdict).
 
     ``--set`` reaches every ServeSettings field, e.g. ``--set registry.root=runs``,
     ``--set registry.model_name=btc``, ``--set policy.threshold=0.6`` (overrides the bundle's own trade policy),

@@ -25,11 +25,14 @@ def policy_from_pairs(base: TradePolicy, pairs: list[str] | None) -> TradePolicy
 
 
 def signal(
-    bundle: Annotated[Path, typer.Argument(help="Bundle directory (from `tradewind run`).")],
+    bundle: Annotated[Path, typer.Argument(
+        help="Bundle directory (from `tradewind run`; a run over several symbols: its "
+        "bundle folder, with --symbol).")],
     data: Annotated[str, typer.Option(
         "--data", help="Candles: a file, sample:NAME, synthetic:KIND?... or store:EX/SYM/TF.")],
     symbol: Annotated[str | None, typer.Option(
-        help="Symbol reported in the signal (default: the bundle's, else the data source).")] = None,
+        help="Symbol: picks its bundle from a bundle of several symbols, and names the "
+        "signal (default: the bundle's, else the data source).")] = None,
     timeframe: Annotated[str | None, typer.Option(
         help="Declared bar length of the data (default: the source's own or inferred).")] = None,
     allow_refused: AllowRefusedOption = False,
@@ -41,15 +44,18 @@ def signal(
     The bundle's own trade policy decides it (the one its run judged out of sample);
     ``--set`` overrides its keys, e.g. ``--set threshold=0.6``.
     A bundle the gate refused is refused here too unless ``--allow-refused`` is given.
+    A run over several symbols serves each with its own bundle: give its bundle folder and
+    ``--symbol``.
     """
-    from tradewind.artifacts.bundle import load_bundle
+    from tradewind.artifacts.universe import bundle_for
     from tradewind.artifacts.verdict import admit, bundle_verdict
     from tradewind.data import load
     from tradewind.features.cross import references_from_pairs
     from tradewind.signals import signal_from_bundle
 
-    loaded = load_bundle(bundle)
-    admit(bundle_verdict(loaded), allow_refused=allow_refused, what=f"signal: bundle {bundle}")
+    loaded = bundle_for(bundle, symbol)
+    admit(bundle_verdict(loaded), allow_refused=allow_refused,
+          what=f"signal: bundle {loaded.path or bundle}")
     policy = policy_from_pairs(loaded.policy, set_)
     candles = load(data, timeframe=timeframe)
     references = references_from_pairs(loaded.feature_spec.cross, reference)

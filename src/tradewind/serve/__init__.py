@@ -1,4 +1,5 @@
-"""The model server: FastAPI over one bundle, followed through the registry's alias.
+"""The model server: FastAPI over one bundle, followed through the registry's alias, or
+over the bundles of a run's several symbols, routed by each request's symbol.
 
 ``create_app(ServeSettings(model="champion"))`` builds the app; :func:`serve` runs it
 with uvicorn; :class:`ServerThread` runs it in the background (tests, benchmarks).

@@ -4,7 +4,9 @@
 (:mod:`tradewind.serve.payloads`) and run on the event loop, big bodies in a worker
 thread (:func:`tradewind.serve.dispatch.answer`). Each request takes the served bundle
 once (:meth:`ModelHolder.current`) so a reload never changes it mid-request. Bad input
-is answered with 422 and the JSON location of the offending value.
+is answered with 422 and the JSON location of the offending value. Serving the bundles
+of several symbols (a universe folder), each request's ``symbol`` picks the bundle; a
+symbol not served is a 422 at ``body.symbol`` naming it and the served ones.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import numpy as np
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import validation_error_definition, validation_error_response_definition
 from fastapi.responses import JSONResponse
@@ -98,10 +100,35 @@ async def _json_bytes(request: Request) -> bytes:
     return await request.body()
 
 
+def _route(holder: ModelHolder, symbol: str | None, loc: tuple[str, ...]) -> LoadedModel:
+    """The bundle that answers for ``symbol`` (at JSON location ``loc``); InputError when a
+    universe is served and the symbol is missing (several served) or not served."""
+    served = holder.symbols
+    if not served:
+        return holder.current()
+    if symbol is None:
+        if len(served) == 1:
+            return holder.current()
+        raise InputError(loc, f"this server serves the bundles of {len(served)} symbols "
+                              f"({', '.join(served)}), each with its own normaliser: say whose "
+                              "data this is with 'symbol'")
+    found = holder.for_symbol(symbol)
+    if found is not None:
+        return found
+    if symbol in holder.refused_symbols:
+        raise InputError(loc, f"symbol {symbol!r}: its bundle was refused by its gate and is not "
+                              f"served (a server started with --allow-refused serves it); this "
+                              f"server serves {', '.join(served)}")
+    raise InputError(loc, f"symbol {symbol!r} is not served: this server serves {', '.join(served)} "
+                          "(spelled as listed)")
+
+
 def _model_out(loaded: LoadedModel, holder: ModelHolder) -> ModelOut:
     manifest = loaded.bundle.manifest
     passed = manifest.gate.get("passed")
     return ModelOut(
+        symbol=manifest.data.get("symbol") if holder.symbols else None,
+        symbols=holder.symbols, refused_symbols=list(holder.refused_symbols),
         name=manifest.name, version=loaded.version, source=loaded.source,
         fingerprint=loaded.fingerprint, data_fingerprint=loaded.bundle.fingerprint,
         loaded_at=loaded.loaded_at,
@@ -151,6 +178,18 @@ def _monitor_poller(settings: ServeSettings, holder: ModelHolder, metrics: Serve
     return MonitorPoller(settings, holder, gauges)
 
 
+def _check_monitor_symbol(settings: ServeSettings, holder: ModelHolder) -> None:
+    """Serving several symbols, ``--monitor-log`` watches one of them: refuse a start that
+    does not say which, or names one not served."""
+    served, symbol = holder.symbols, settings.monitor_symbol
+    if settings.monitor_log is None or not served or (symbol is None and len(served) == 1):
+        return
+    if symbol not in served:
+        raise ConfigError(
+            f"serve --monitor-log: the server serves {', '.join(served)}; name the one to "
+            f"monitor with --set monitor_symbol=SYMBOL (got {settings.monitor_symbol!r})")
+
+
 def create_app(settings: ServeSettings) -> FastAPI:
     """Build the app and load its bundle now (a bad model reference fails here, not later).
 
@@ -165,6 +204,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         metrics.set_model(now.bundle.manifest.name, now.version, now.fingerprint)
 
     holder = ModelHolder(settings, on_reload=_on_reload)
+    _check_monitor_symbol(settings, holder)
 
     first = holder.current()
     metrics.set_model(first.bundle.manifest.name, first.version, first.fingerprint)
@@ -209,9 +249,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
                             content={"detail": f"internal error: {type(err).__name__}: {err}"})
 
     def signal_reply(raw: bytes) -> Response:
-        loaded = holder.current()
-        bundle = loaded.bundle
         body = read_body(SignalRequest, raw)
+        loaded = _route(holder, body.symbol, ("body", "symbol"))
+        bundle = loaded.bundle
         request_timeframe(bundle, body.timeframe)
         stamps, values, columnar = candle_arrays(body.candles)
         n = len(stamps)
@@ -243,9 +283,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return Response(signal.model_dump_json(), media_type="application/json")
 
     def predict_reply(raw: bytes) -> Response:
-        loaded = holder.current()
-        bundle = loaded.bundle
         body = read_body(PredictRequest, raw)
+        loaded = _route(holder, body.symbol, ("body", "symbol"))
+        bundle = loaded.bundle
         request_timeframe(bundle, body.timeframe)
         windows, batched = feature_windows(body.features, bundle, max_batch=settings.max_batch)
         side = side_rows(body.side, bundle, windows.shape[0], batched)
@@ -277,8 +317,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     @app.get("/v1/models", response_model=ModelOut, tags=["models"],
              summary="The bundle being served: version, fingerprint, gate, features.")
-    def get_models() -> ModelOut:
-        return _model_out(holder.current(), holder)
+    def get_models(symbol: str | None = Query(
+            None, description="Serving several symbols: whose bundle to describe (default: "
+            "the first).")) -> ModelOut:
+        if symbol is None or not holder.symbols:
+            return _model_out(holder.current(), holder)
+        return _model_out(_route(holder, symbol, ("query", "symbol")), holder)
 
     @app.get("/healthz", response_model=HealthOut, tags=["health"])
     def healthz() -> HealthOut:

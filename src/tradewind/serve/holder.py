@@ -1,8 +1,13 @@
 """The bundle a server answers with, and the poller that swaps it when the alias moves.
 
-Requests take :meth:`ModelHolder.current` once and use that :class:`LoadedModel` to the
-end, so a swap (a reference assignment under a lock) never changes a bundle under a
-request in flight: old requests finish on the old bundle, new ones get the new one.
+Requests take :meth:`ModelHolder.current` (or :meth:`ModelHolder.for_symbol`) once and use
+that :class:`LoadedModel` to the end, so a swap (a reference assignment under a lock) never
+changes a bundle under a request in flight: old requests finish on the old bundle, new
+ones get the new one.
+
+A universe folder (the bundles of a run over several symbols, ``bundle/universe.json``)
+is served by symbol: each symbol's bundle is a :class:`LoadedModel` of its own, loaded
+once at start and never swapped (registry references are single bundles).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 from tradewind.artifacts.bundle import Bundle, load_bundle
 from tradewind.artifacts.registry import Registry
+from tradewind.artifacts.universe import is_universe, load_universe
 from tradewind.artifacts.verdict import BundleVerdict, admit, bundle_verdict
 from tradewind.features import FeatureSpec
 from tradewind.policy import TradePolicy
@@ -85,7 +91,12 @@ class ModelHolder:
         self._thread: threading.Thread | None = None
         self.registry: Registry | None = None
         self.last_error: str | None = None
-        if settings.is_path:
+        self._symbols: dict[str, LoadedModel] = {}
+        self.refused_symbols: list[str] = []
+        """Symbols of a served universe whose gate refused them (not served)."""
+        if settings.is_path and is_universe(Path(settings.model).expanduser()):
+            self._current = self._from_universe(Path(settings.model).expanduser())
+        elif settings.is_path:
             self._current = self._from_path(Path(settings.model).expanduser())
         else:
             spec = settings.registry
@@ -102,14 +113,39 @@ class ModelHolder:
         version = self.registry.alias_version(ref)
         return version if version is not None else ref  # run id: download_bundle resolves it
 
-    def _from_path(self, path: Path) -> LoadedModel:
-        bundle = load_bundle(path, public_key=self.settings.require_signed)
+    def _from_path(self, path: Path, bundle: Bundle | None = None, *,
+                   what: str | None = None) -> LoadedModel:
+        if bundle is None:
+            bundle = load_bundle(path, public_key=self.settings.require_signed)
         verdict = admit(bundle_verdict(bundle), allow_refused=self.settings.allow_refused,
-                        what=f"serve: bundle {path}")
+                        what=what or f"serve: bundle {path}")
         loaded = LoadedModel(bundle=bundle, source=str(path.resolve()), version=None,
                              fingerprint=bundle_fingerprint(bundle), verdict=verdict)
         loaded.policy(self.settings.policy)  # a bad policy override fails the load, not a request
         return loaded
+
+    def _from_universe(self, path: Path) -> LoadedModel:
+        """Load every symbol's bundle; serve those the gate admits (each on its own
+        verdict), refuse the start when it admits none. Returns the first one served."""
+        universe = load_universe(path, public_key=self.settings.require_signed)
+        allow = self.settings.allow_refused
+        for symbol, bundle in universe.bundles.items():
+            verdict = bundle_verdict(bundle)
+            if verdict.gate_passed or allow:
+                where = bundle.path if bundle.path is not None else path
+                self._symbols[symbol] = self._from_path(where, bundle)
+            else:
+                self.refused_symbols.append(symbol)
+        if not self._symbols:
+            first = universe.symbols[0]
+            admit(bundle_verdict(universe.bundle(first)), allow_refused=False,
+                  what=f"serve: none of the {len(universe.symbols)} symbols of {path} may be "
+                       f"served; {first}'s bundle")
+        if self.refused_symbols:
+            log.warning("serving %s; not serving %s: the gate refused them (--allow-refused "
+                        "serves them too)", ", ".join(self._symbols),
+                        ", ".join(self.refused_symbols))
+        return next(iter(self._symbols.values()))
 
     def _from_registry(self, version: str) -> LoadedModel:
         """Download ``version`` and load it. Without a ``cache_dir`` the download goes to a
@@ -147,9 +183,23 @@ class ModelHolder:
 
     # ------------------------------------------------------------------ access
     def current(self) -> LoadedModel:
-        """The bundle to answer one request with (take it once per request)."""
+        """The bundle to answer one request with (take it once per request); serving a
+        universe, the first symbol's."""
         with self._lock:
             return self._current
+
+    @property
+    def symbols(self) -> list[str]:
+        """The symbols of a served universe, in its order; empty when one bundle answers
+        for every symbol."""
+        return list(self._symbols)
+
+    def for_symbol(self, symbol: str) -> LoadedModel | None:
+        """The bundle that answers for ``symbol``: that symbol's in a universe (None when it
+        is not served), else :meth:`current` whatever the symbol."""
+        if not self._symbols:
+            return self.current()
+        return self._symbols.get(symbol)
 
     def swap(self, new: LoadedModel) -> LoadedModel:
         """Make ``new`` the served bundle; returns the one it replaced."""

@@ -102,7 +102,8 @@ class MonitorPoller:
     def check_once(self) -> MonitorResult | None:
         """One check of the log against the served bundle; None (and a warning) on failure."""
         s = self.settings
-        bundle = self.holder.current().bundle
+        loaded = (self.holder.for_symbol(s.monitor_symbol) if s.monitor_symbol else None)
+        bundle = (loaded or self.holder.current()).bundle  # the symbol was checked at start
         try:
             result = check(s.monitor_log, bundle, symbol=s.monitor_symbol,  # type: ignore[arg-type]
                            timeframe=s.monitor_timeframe, spec=monitor_spec(bundle, s.monitor),

@@ -95,7 +95,9 @@ class SignalRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    symbol: str = Field(min_length=1, examples=["BTC/USDT"])
+    symbol: str = Field(min_length=1, examples=["BTC/USDT"], description=(
+        "The market; serving the bundles of several symbols, it picks the bundle (one of "
+        "GET /v1/models' symbols)."))
     timeframe: str | None = Field(
         None, examples=["1h"], description="Bar length; inferred from the timestamps when omitted."
     )
@@ -121,6 +123,11 @@ class PredictRequest(BaseModel):
         None, examples=["1h"],
         description="Bar length of the windows' candles; refused unless it is the model's.",
     )
+    symbol: str | None = Field(
+        None, min_length=1, examples=["BTC/USDT"],
+        description="Whose windows these are: required when the server serves the bundles "
+        "of several symbols (each normalises with its own statistics), ignored otherwise.",
+    )
 
 
 class PredictOut(BaseModel):
@@ -139,9 +146,17 @@ class PredictOut(BaseModel):
 
 
 class ModelOut(BaseModel):
-    """The bundle being served."""
+    """The bundle being served (serving several symbols: the bundle of ``symbol``)."""
 
     name: str
+    symbol: str | None = Field(
+        None, description="Serving several symbols: the symbol whose bundle this describes.")
+    symbols: list[str] = Field(
+        default_factory=list, description="The symbols /v1/signal and /v1/predict route to, "
+        "each with its own bundle; empty when one bundle answers for every symbol.")
+    refused_symbols: list[str] = Field(
+        default_factory=list, description="Symbols of the served bundle folder not served "
+        "because their gate refused them (serve them with --allow-refused).")
     version: str | None
     source: str
     fingerprint: str = Field(description="sha256 of the model (manifest and weights).")

@@ -19,13 +19,16 @@ class ServeSettings(BaseModel):
     ``model`` is either a bundle directory (served as is, never reloaded) or a registry
     reference: an alias such as ``champion``, a version number or a run id. An alias is
     polled every ``poll_seconds`` and the server swaps to the version it points to as
-    soon as it moves; a version number or run id is fixed.
+    soon as it moves; a version number or run id is fixed. The bundle folder of a run over
+    several symbols (one holding ``universe.json``) is served by symbol: each request's
+    ``symbol`` picks that symbol's bundle. A registry reference is one bundle.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field("champion", min_length=1,
-                       description="Bundle directory, or registry alias / version / run id.")
+                       description="Bundle directory (a run's bundle folder of several symbols "
+                       "is served by symbol), or registry alias / version / run id.")
     host: str = Field("127.0.0.1", description="Interface to bind; loopback unless you mean it.")
     port: int = Field(8000, ge=0, le=65535, description="TCP port (0: any free port).")
     poll_seconds: float = Field(
