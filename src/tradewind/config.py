@@ -130,6 +130,9 @@ class UniverseSpec(_Strict):
 
     Either way every symbol is judged on its own out-of-sample rows (a gate verdict each)
     and all rows are judged pooled. With one series both modes are the same run.
+    ``embedding`` > 0 gives a pooled model a learned vector per symbol
+    (``tradewind.models.symbol_embedding``); it is refused with ``per_symbol``, with SMOTE
+    and in a run over one series.
     """
 
     mode: Literal["per_symbol", "pooled"] = Field(
