@@ -144,6 +144,8 @@ def test_an_onnx_export_of_a_symbols_bundle_matches_pytorch(embedded: Any,
 
     bundle = bundles["BBB/USD"]
     export_bundle(bundle.path, tmp_path / "export", "onnx")
+    document = json.loads((tmp_path / "export" / "manifest.json").read_text())
+    assert document["symbol_embedding"] == {"dim": 2, "symbols": SYMBOLS, "index": 1}
     session = ort.InferenceSession(str(tmp_path / "export" / ONNX_FILE),
                                    providers=["CPUExecutionProvider"])
     feats = bundle.features(load(SOURCES[1]))
