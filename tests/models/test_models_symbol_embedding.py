@@ -123,3 +123,19 @@ def test_training_moves_the_rows_of_the_symbols_it_sees_and_no_other(tiny_specs:
     assert not torch.allclose(after[0], before[0])
     assert not torch.allclose(after[1], before[1])
     torch.testing.assert_close(after[2], before[2], rtol=0, atol=0)
+
+
+def test_integrated_gradients_keep_the_symbol_fixed_along_the_path(tiny_specs: dict) -> None:
+    """Scaling the id column would read other symbols' rows; kept fixed, the attributions
+    are those of the symbol's own bundle model."""
+    from tradewind.evaluation.importance import integrated_gradients
+
+    trained, served = _pair(tiny_specs["gru"], 2)
+    x = _x(4)
+    ids = torch.full((BATCH, 1), 2.0)
+    gx, gs = integrated_gradients(trained, x, side=ids, steps=4, categorical_side=1)
+    want, _ = integrated_gradients(served, x, steps=4)
+    torch.testing.assert_close(gx, want, rtol=1e-5, atol=1e-6)
+    assert gs is not None and torch.all(gs == 0)
+    scaled, _ = integrated_gradients(trained, x, side=ids, steps=4)  # the id scaled too
+    assert not torch.allclose(scaled, want, atol=1e-6)

@@ -211,9 +211,9 @@ def integrated_gradients(
                     z = _call(model, xi, si).float()
                     picked = (z - z.mean(dim=1, keepdim=True)).gather(1, target).sum()
                     grads = torch.autograd.grad(picked, [xi] if si is None else [xi, si],
-                                                allow_unused=bool(categorical_side))
+                                                allow_unused=si is not None)
                     gx += grads[0]
-                    if gs is not None and grads[1] is not None:  # None: only codes in side
+                    if gs is not None and grads[1] is not None:  # None: no side column reached the logits
                         gs += grads[1]
                 out_x[start : start + _BATCH] = xb * gx / steps
                 if out_s is not None and gs is not None:
