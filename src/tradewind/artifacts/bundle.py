@@ -98,7 +98,7 @@ class BundleManifest(BaseModel):
     )
     symbol_embedding: dict[str, Any] | None = Field(
         None, description="A pooled model's learned symbol embedding "
-        "(tradewind.models.SymbolEmbeddingSpec: dim, symbols, the index of the symbol this "
+        "(tradewind.models.specs.SymbolEmbeddingSpec: dim, symbols, the index of the symbol this "
         "bundle serves); None when the model has none.",
     )
 

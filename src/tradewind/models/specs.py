@@ -187,7 +187,7 @@ class TCNSpec(_Spec):
 class SymbolEmbeddingSpec(_Spec):
     """A learned vector per symbol joined to every bar's features (pooled models).
 
-    Not a family: it wraps one (``tradewind.models.SymbolEmbedding``). ``symbols`` are the
+    Not a family: it wraps one (``tradewind.models.symbol_embedding``). ``symbols`` are the
     series the pooled model was trained on, in series order (row ``i`` of the embedding is
     ``symbols[i]``'s). ``index`` fixes the symbol a bundle serves, so its model keeps the
     plain ``model(x)`` call; ``None`` (training) reads each window's series id from the
