@@ -130,11 +130,17 @@ class UniverseSpec(_Strict):
 
     Either way every symbol is judged on its own out-of-sample rows (a gate verdict each)
     and all rows are judged pooled. With one series both modes are the same run.
+    ``embedding`` > 0 gives a pooled model a learned vector per symbol
+    (``tradewind.models.symbol_embedding``); it is refused with ``per_symbol``, with SMOTE
+    and in a run over one series.
     """
 
     mode: Literal["per_symbol", "pooled"] = Field(
         "pooled", description="per_symbol: one model per symbol; pooled: one model trained on "
         "the windows of every symbol, each normalised by its own training rows.")
+    embedding: int = Field(
+        0, ge=0, description="pooled only: width of a learned vector per symbol appended to "
+        "every bar's features (0: none). Each symbol's bundle uses its own row.")
 
 
 class BaselineSpec(_Strict):
@@ -395,6 +401,23 @@ class Experiment(_Strict):
             raise ValueError(
                 f"{', '.join(given)}: measured for one series only, and data.sources lists "
                 f"{len(self.data.sources)}; remove {' / '.join(given)} or run one series"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _embedding_needs_pooling(self) -> Experiment:
+        if not self.universe.embedding:
+            return self
+        if self.universe.mode == "per_symbol":
+            raise ValueError(
+                f"universe.embedding={self.universe.embedding} needs universe.mode: pooled (a "
+                "per_symbol model sees one symbol, so there is nothing to tell apart); set "
+                "universe.mode: pooled or universe.embedding: 0"
+            )
+        if self.training.smote.enabled:
+            raise ValueError(
+                "universe.embedding and training.smote.enabled cannot be combined: SMOTE would "
+                "interpolate between the windows of different symbols; disable one of them"
             )
         return self
 

@@ -41,6 +41,7 @@ from tradewind.exceptions import BundleError, DataError, SchemaMismatchError
 from tradewind.features import Features, FeatureSpec, compute
 from tradewind.labels import LabelSpec
 from tradewind.models import build, parse_model_spec
+from tradewind.models.specs import SymbolEmbeddingSpec
 from tradewind.policy import TradePolicy
 from tradewind.timeframes import check_timeframe
 from tradewind.training import predict_logits
@@ -94,6 +95,11 @@ class BundleManifest(BaseModel):
         None, description="Training distribution (per-feature quantile bins, predicted-class "
         "shares) and the run's out-of-sample promises that `tradewind monitor` holds live "
         "signals to (tradewind.monitor.TrainingReference); None in bundles saved before it.",
+    )
+    symbol_embedding: dict[str, Any] | None = Field(
+        None, description="A pooled model's learned symbol embedding "
+        "(tradewind.models.specs.SymbolEmbeddingSpec: dim, symbols, the index of the symbol this "
+        "bundle serves); None when the model has none.",
     )
 
 
@@ -361,6 +367,23 @@ def _verify_checksums(path: Path) -> None:
             )
 
 
+def _symbol_embedding(manifest: BundleManifest, path: Path) -> SymbolEmbeddingSpec | None:
+    """The manifest's symbol embedding, which must name the one symbol the bundle serves."""
+    if manifest.symbol_embedding is None:
+        return None
+    try:
+        spec = SymbolEmbeddingSpec.model_validate(manifest.symbol_embedding)
+    except ValidationError as err:
+        raise BundleError(f"{path / MANIFEST}: invalid symbol_embedding: {err}") from None
+    if spec.index is None:
+        raise BundleError(
+            f"{path / MANIFEST}: symbol_embedding names no symbol (index is null), so the "
+            "model cannot tell which row of the embedding to use; re-save the bundle with "
+            "the index of its symbol"
+        )
+    return spec
+
+
 def load_bundle(path: str | Path, *, public_key: str | Path | None = None) -> Bundle:
     """Load and verify a bundle directory; the model comes back in eval mode on the CPU.
 
@@ -395,6 +418,7 @@ def load_bundle(path: str | Path, *, public_key: str | Path | None = None) -> Bu
         len(manifest.feature_names),
         len(manifest.classes),
         side_dim=len(manifest.side_names),
+        symbol_embedding=_symbol_embedding(manifest, path),
         verbose=False,
     )
     try:

@@ -174,13 +174,16 @@ def integrated_gradients(
     *,
     side: torch.Tensor | None = None,
     steps: int = 8,
+    categorical_side: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Integrated gradients of the predicted class's centred logit, zero baseline.
 
     ``attr = x · mean_k ∇f((k + ½)/steps · x)`` with ``f = z_c − mean(z)`` and ``c`` the
     class predicted at ``x``; ``attr.sum() ≈ f(x) − f(0)`` per row. Runs the model in eval
     mode (restored afterwards) and in batches; cuDNN is switched off for the backward pass
-    (cuDNN RNNs cannot run backward in eval mode).
+    (cuDNN RNNs cannot run backward in eval mode). The last ``categorical_side`` side
+    columns are codes (a pooled model's symbol id): they keep their value along the path
+    and are attributed 0, since a scaled code would name another symbol.
 
     Returns
     -------
@@ -204,19 +207,32 @@ def integrated_gradients(
                 for k in range(steps):
                     alpha = (k + 0.5) / steps
                     xi = (alpha * xb).requires_grad_(True)
-                    si = None if sb is None else (alpha * sb).requires_grad_(True)
+                    si = None if sb is None else _scaled_side(sb, alpha, categorical_side)
                     z = _call(model, xi, si).float()
                     picked = (z - z.mean(dim=1, keepdim=True)).gather(1, target).sum()
-                    grads = torch.autograd.grad(picked, [xi] if si is None else [xi, si])
+                    grads = torch.autograd.grad(picked, [xi] if si is None else [xi, si],
+                                                allow_unused=si is not None)
                     gx += grads[0]
-                    if gs is not None:
+                    if gs is not None and grads[1] is not None:  # None: no side column reached the logits
                         gs += grads[1]
                 out_x[start : start + _BATCH] = xb * gx / steps
                 if out_s is not None and gs is not None:
                     out_s[start : start + _BATCH] = sb * gs / steps
+                    if categorical_side:
+                        out_s[start : start + _BATCH, -categorical_side:] = 0.0
     finally:
         model.train(was_training)
     return out_x.detach(), None if out_s is None else out_s.detach()
+
+
+def _scaled_side(side: torch.Tensor, alpha: float, categorical: int) -> torch.Tensor:
+    """``alpha * side`` (requiring grad), its last ``categorical`` columns left as they are."""
+    import torch
+
+    if not categorical:
+        return (alpha * side).requires_grad_(True)
+    cut = side.shape[1] - categorical
+    return torch.cat([alpha * side[:, :cut], side[:, cut:]], dim=1).requires_grad_(True)
 
 
 def _call(model: nn.Module, x: torch.Tensor, side: torch.Tensor | None) -> torch.Tensor:
@@ -237,6 +253,7 @@ def fold_importance(
     tta: Sequence[str] = (),
     fold: int = 0,
     seed: int = 0,
+    categorical_side: int = 0,
 ) -> FoldImportance:
     """Permutation and gradient importance of one fold's trained model on its test rows.
 
@@ -254,6 +271,10 @@ def fold_importance(
         Feature names of the columns of ``windows`` and ``side``.
     tta:
         The test-time augmentations the fold's predictions use (permutation only).
+    categorical_side:
+        Trailing side columns that are codes, not measurements (a pooled model's symbol
+        id): permutation shuffles them like any column, integrated gradients leaves them
+        fixed and attributes them 0.
     """
     import torch
 
@@ -303,7 +324,8 @@ def fold_importance(
         base_ll, base_mcc = _scores(predict_proba(x, s), labels)
     gradient = None
     if "gradient" in spec.methods:
-        gx, gs = integrated_gradients(model, x, side=s, steps=spec.ig_steps)
+        gx, gs = integrated_gradients(model, x, side=s, steps=spec.ig_steps,
+                                      categorical_side=categorical_side)
         parts = [gx.sum(dim=1).abs().mean(dim=0)] + ([] if gs is None else [gs.abs().mean(dim=0)])
         gradient = torch.cat(parts).double().cpu().numpy()
     return FoldImportance(

@@ -104,6 +104,7 @@ def export_manifest(
         "exported_at": datetime.now(UTC).isoformat(),
         "bundle_schema_version": manifest.schema_version,
         "model": dict(manifest.model),
+        "symbol_embedding": manifest.symbol_embedding,
         "feature_spec": dict(manifest.features),
         "label_spec": dict(manifest.labels),
         "lookback": int(manifest.lookback),

@@ -16,10 +16,11 @@ from rich.console import Console
 from torch import nn
 
 from tradewind.exceptions import ConfigError
+from tradewind.models.symbol_embedding import SymbolEmbedding
 
 if TYPE_CHECKING:
     from tradewind.models.base import SequenceClassifier
-    from tradewind.models.specs import ModelSpec
+    from tradewind.models.specs import ModelSpec, SymbolEmbeddingSpec
 
 __all__ = ["MODEL_REGISTRY", "ModelFactory", "build", "count_parameters", "register_model"]
 
@@ -63,6 +64,7 @@ def build(
     n_classes: int,
     *,
     side_dim: int = 0,
+    symbol_embedding: SymbolEmbeddingSpec | None = None,
     verbose: bool = True,
 ) -> nn.Module:
     """Build the module a spec describes, for ``n_features`` inputs and ``n_classes`` logits.
@@ -77,6 +79,11 @@ def build(
         Number of logits C (2 for DOWN/UP, 3 for SELL/HOLD/BUY).
     side_dim:
         Width S of the optional side vector [B, S]; 0 means the model takes none.
+    symbol_embedding:
+        Wrap the family in a learned symbol embedding (:mod:`tradewind.models.symbol_embedding`):
+        the family is built for ``n_features + dim`` inputs. With the spec's ``index``
+        unset the module takes a side input of ``side_dim + 1`` columns, the last one each
+        window's series id.
     verbose:
         Print one line with the family and parameter count (to stderr, via rich).
 
@@ -101,10 +108,17 @@ def build(
             raise ConfigError(f"build(): {label} must be >= {least}, got {value}")
     if int(side_dim) < 0:
         raise ConfigError(f"build(): side_dim must be >= 0, got {side_dim}")
-    module = factory(spec, int(n_features), int(n_classes), int(side_dim))
+    if symbol_embedding is None:
+        module: nn.Module = factory(spec, int(n_features), int(n_classes), int(side_dim))
+    else:
+        inner = factory(spec, int(n_features) + symbol_embedding.dim, int(n_classes),
+                        int(side_dim))
+        module = SymbolEmbedding(inner, symbol_embedding, int(n_features))
     if verbose:
+        joined = "" if symbol_embedding is None else (
+            f", symbol embedding {len(symbol_embedding.symbols)} x {symbol_embedding.dim}")
         _console.print(
             f"model {spec.name}: {count_parameters(module):,} parameters "
-            f"(n_features={n_features}, n_classes={n_classes}, side_dim={side_dim})"
+            f"(n_features={n_features}, n_classes={n_classes}, side_dim={side_dim}{joined})"
         )
     return module

@@ -36,6 +36,7 @@ __all__ = [
     "GRUSpec",
     "LSTMSpec",
     "ModelSpec",
+    "SymbolEmbeddingSpec",
     "TCNSpec",
     "TransformerLiteSpec",
     "XLSTMSpec",
@@ -181,6 +182,32 @@ class TCNSpec(_Spec):
     )
     kernel_size: Annotated[int, Field(ge=2)] = 3
     dropout: Dropout = 0.1
+
+
+class SymbolEmbeddingSpec(_Spec):
+    """A learned vector per symbol joined to every bar's features (pooled models).
+
+    Not a family: it wraps one (``tradewind.models.symbol_embedding``). ``symbols`` are the
+    series the pooled model was trained on, in series order (row ``i`` of the embedding is
+    ``symbols[i]``'s). ``index`` fixes the symbol a bundle serves, so its model keeps the
+    plain ``model(x)`` call; ``None`` (training) reads each window's series id from the
+    side input's last column.
+    """
+
+    dim: PositiveInt
+    symbols: Annotated[list[str], Field(min_length=1)]
+    index: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _index_names_a_symbol(self) -> SymbolEmbeddingSpec:
+        if len(set(self.symbols)) != len(self.symbols):
+            raise ValueError(f"symbols must be distinct, got {self.symbols}")
+        if self.index is not None and self.index >= len(self.symbols):
+            raise ValueError(
+                f"index {self.index} names no symbol: there are {len(self.symbols)} "
+                f"({', '.join(self.symbols)})"
+            )
+        return self
 
 
 ModelSpec = Annotated[

@@ -103,6 +103,16 @@ def _check_folder_names(sources: Sequence[SeriesSource]) -> None:
         seen[folder] = item.name
 
 
+def _check_embedding(exp: Experiment) -> None:
+    """Refuse ``universe.embedding`` for a run over one series (one symbol: one vector)."""
+    if exp.universe.embedding and len(exp.data.sources) < 2:
+        raise ConfigError(
+            f"universe.embedding={exp.universe.embedding} needs several series (data.sources or "
+            f"--data given twice or more), and this run reads one ({exp.data.source}); set "
+            "universe.embedding: 0 or add symbols"
+        )
+
+
 def _print_fold(console: Console, fold: FoldResult, symbol: str = "") -> None:
     who = f"{symbol} " if symbol else ""
     teacher = "" if fold.teacher is None else f" (teacher {fold.teacher.metrics['mcc']:+.3f})"
@@ -165,6 +175,7 @@ def run_experiment(
     if len(exp.data.sources) == 1:  # one series, however it was listed
         exp = _series_experiment(exp, exp.data.sources[0])
     _check_folder_names(exp.data.sources)
+    _check_embedding(exp)
     check_optional_packages(exp)
     folder = open_run_folder(out_dir, overwrite=overwrite)  # refuses a folder up front
     out_dir = folder.staging

@@ -192,13 +192,15 @@ def refit_pooled_and_bundle(
     ``targets[s]`` is ``(experiment of series s alone, bundle path, metrics, bootstrap,
     verdict, promises)``. Every bundle holds the same weights and calibrator with its own series'
     normaliser and a trade policy chosen on its own calibration rows, so each serves
-    exactly its symbol.
+    exactly its symbol. With ``universe.embedding`` the manifest's ``symbol_embedding``
+    names the symbol's row of the shared embedding, which the loaded model uses.
     """
     train, val = final_rows(prep, exp)
     spec = final_training_spec(exp, folds)
     trained = train_and_calibrate(prep, exp, train, val, training=spec, seed=exp.seed,
                                   progress=progress)
     val_probs = trained.calibrator.predict_proba(trained.val_logits)
+    embedding = trained.symbol_embedding
     paths = []
     for s, (own, path, metrics, boot, verdict, promises) in enumerate(targets):
         view = prep.view(s)
@@ -209,9 +211,13 @@ def refit_pooled_and_bundle(
             own, view, trained, s, spec=spec, n_train=len(own_train), n_val=len(own_val),
             policy=policy, policy_reason=policy_reason, metrics=metrics, boot=boot,
             verdict=verdict, extra={"pooled_symbols": list(prep.symbols),
-                                    "pooled_train_rows": len(train)},
+                                    "pooled_train_rows": len(train),
+                                    "symbol_embedding": 0 if embedding is None else embedding.dim},
             monitoring=monitoring_entry(prep, own, trained, train[prep.series[train] == s],
                                         trained.val_logits[in_series], promises),
         )
+        if embedding is not None:  # the shared weights, read at this symbol's row
+            manifest = manifest.model_copy(update={"symbol_embedding": embedding.model_copy(
+                update={"index": s}).model_dump(mode="json")})
         paths.append(save_bundle(path, trained.model, manifest))
     return paths

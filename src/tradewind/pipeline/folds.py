@@ -17,10 +17,14 @@ from tradewind.config import Experiment
 from tradewind.dataset import Normalizer, SeriesNormalizer, Split, Windows
 from tradewind.evaluation import FoldImportance, classification_metrics, fold_importance
 from tradewind.models import ModelSpec, build, count_parameters
+from tradewind.models.specs import SymbolEmbeddingSpec
 from tradewind.pipeline.prepare import Prepared
 from tradewind.training import TrainingData, TrainSpec, fit, predict_logits
 
-__all__ = ["FoldResult", "TeacherOutput", "TrainedModel", "run_fold", "train_and_calibrate"]
+__all__ = [
+    "FoldResult", "TeacherOutput", "TrainedModel", "run_fold", "symbol_embedding_spec",
+    "train_and_calibrate",
+]
 
 
 @dataclass
@@ -28,7 +32,9 @@ class TrainedModel:
     """A model with the normalisers and calibrator fitted for it.
 
     ``normalizer``/``side_normalizer`` are series 0's (the only ones with one series);
-    ``normalizers``/``side_normalizers`` hold one per series, in series order.
+    ``normalizers``/``side_normalizers`` hold one per series, in series order. With a
+    ``symbol_embedding`` the model reads each row's series id from the last column of
+    ``side`` (see :mod:`tradewind.models.symbol_embedding`).
     """
 
     model: torch.nn.Module
@@ -43,6 +49,7 @@ class TrainedModel:
     tta: tuple[str, ...] = ()
     normalizers: list[Normalizer] = field(default_factory=list)
     side_normalizers: list[Normalizer] | None = None
+    symbol_embedding: SymbolEmbeddingSpec | None = None
 
     @property
     def n_params(self) -> int:
@@ -93,6 +100,15 @@ def _history_dicts(history: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
+def symbol_embedding_spec(prep: Prepared, exp: Experiment) -> SymbolEmbeddingSpec | None:
+    """The learned symbol embedding of a model pooled over ``prep``'s series
+    (``universe.embedding``), or None: it is off, or there is one series (a per_symbol
+    model, or a single-series run)."""
+    if not exp.universe.embedding or prep.n_series < 2:
+        return None
+    return SymbolEmbeddingSpec(dim=exp.universe.embedding, symbols=list(prep.symbols))
+
+
 def train_and_calibrate(
     prep: Prepared,
     exp: Experiment,
@@ -124,8 +140,12 @@ def train_and_calibrate(
         side = torch.from_numpy(side_norm.transform(prep.side))
     torch.manual_seed(seed)
     side_dim = prep.side_dim if side is not None else 0
+    embedding = symbol_embedding_spec(prep, exp)
     model = build(model_spec or exp.model, prep.n_features, len(prep.classes), side_dim=side_dim,
-                  verbose=False)
+                  symbol_embedding=embedding, verbose=False)
+    if embedding is not None:  # each row's series id rides in the side input's last column
+        ids = torch.from_numpy(prep.series.astype(np.float32)).unsqueeze(1)
+        side = ids if side is None else torch.cat([side.float(), ids], dim=1)
     aux = torch.from_numpy(np.nan_to_num(prep.forward_return).astype(np.float32))
     data = TrainingData(
         windows=windows,
@@ -158,6 +178,7 @@ def train_and_calibrate(
         tta=tta,
         normalizers=normalizer.normalizers_,
         side_normalizers=None if side_norm is None else side_norm.normalizers_,
+        symbol_embedding=embedding,
     )
 
 
@@ -185,7 +206,8 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
         importance = fold_importance(
             trained.model, trained.windows, test_rows, prep.y, trained.calibrator.predict_proba,
             prep.features.names, exp.importance, side=trained.side,
-            side_names=prep.features.side_names if trained.side is not None else (),
+            side_names=_side_names(prep, trained),
+            categorical_side=0 if trained.symbol_embedding is None else 1,
             tta=tuple(exp.training.tta), fold=split.fold, seed=exp.seed + split.fold,
         )
     return FoldResult(
@@ -206,6 +228,14 @@ def run_fold(prep: Prepared, exp: Experiment, split: Split, *, progress: bool = 
         importance=importance,
         calibration=trained.calibrator.outcome_,
     )
+
+
+def _side_names(prep: Prepared, trained: TrainedModel) -> tuple[str, ...]:
+    """Names of ``trained.side``'s columns: the side features, then ``symbol`` (the id)."""
+    if trained.symbol_embedding is None:
+        return tuple(prep.features.side_names) if trained.side is not None else ()
+    return (*(prep.features.side_names if trained.side_normalizers is not None else ()),
+            "symbol")
 
 
 def _score(trained: TrainedModel, prep: Prepared, rows: np.ndarray) -> TeacherOutput:
