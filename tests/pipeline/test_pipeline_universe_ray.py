@@ -1,8 +1,8 @@
 """A per_symbol universe whose symbols train as Ray tasks (``--address``) is the same run.
 
 Starting a local Ray and its workers takes tens of seconds on two cores: the default suite
-compares the folds themselves (one Ray start); the whole run, report and folder included,
-is compared under ``-m slow``.
+starts one for the module and compares the folds themselves; the whole run, report and
+folder included, is compared under ``-m slow``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 import torch
 import yaml
 
+from tradewind.cluster import ray_session
 from tradewind.config import Experiment, validate_section
 from tradewind.dataset import series_split, shared_walk_forward
 from tradewind.exceptions import ConfigError
@@ -43,6 +44,23 @@ def _raw(**extra: Any) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(scope="module")
+def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One local Ray for the module (``--address local`` uses a running Ray as it is)."""
+    with ray_session(None, tmp_path_factory.mktemp("ray")):
+        yield
+
+
+@pytest.fixture(scope="module")
+def universe() -> tuple[Experiment, Any, list[Any]]:
+    """The per_symbol experiment, its prepared series and the calendar's folds."""
+    exp = validate_section(Experiment, _raw(universe={"mode": "per_symbol"}), "test")
+    prep = prepare_universe(exp, load_universe(exp))
+    splits = shared_walk_forward(prep.index[prep.samples].as_unit("ns").asi8,
+                                 prep.series[prep.samples], exp.split, 1, prep.symbols)
+    return exp, prep, splits
+
+
 @pytest.fixture
 def one_thread() -> Iterator[None]:
     """Torch on one thread, as in a Ray task of one CPU (sums in the same order)."""
@@ -58,12 +76,9 @@ def _section(report: dict[str, Any], name: str) -> dict[str, Any]:
     return section
 
 
-def test_each_symbols_folds_on_ray_are_its_folds_in_process(tmp_path: Path,
-                                                             one_thread: None) -> None:
-    exp = validate_section(Experiment, _raw(universe={"mode": "per_symbol"}), "test")
-    prep = prepare_universe(exp, load_universe(exp))
-    splits = shared_walk_forward(prep.index[prep.samples].as_unit("ns").asi8,
-                                 prep.series[prep.samples], exp.split, 1, prep.symbols)
+def test_each_symbols_folds_on_ray_are_its_folds_in_process(
+        local_ray: None, universe: Any, tmp_path: Path, one_thread: None) -> None:
+    exp, prep, splits = universe
     on_ray = train_symbols_on_ray(prep, exp, splits, "local", tmp_path / "run")
     assert [len(own) for own in on_ray] == [len(splits)] * 2
     starts = np.searchsorted(prep.series[prep.samples], np.arange(3))
@@ -81,8 +96,29 @@ def test_each_symbols_folds_on_ray_are_its_folds_in_process(tmp_path: Path,
     assert not _scratch(tmp_path / "run").exists()  # Ray's session folder is removed
 
 
+def test_an_error_in_a_task_keeps_its_class_and_exit_code(local_ray: None, universe: Any,
+                                                         tmp_path: Path) -> None:
+    exp, prep, splits = universe  # quotas are checked against the labels inside fit
+    bad = exp.model_copy(update={"training": exp.training.model_copy(update={
+        "sampler": exp.training.sampler.model_copy(update={
+            "kind": "class_balanced", "quotas": [0.2, 0.3, 0.5]})})})
+    with pytest.raises(ConfigError, match=r"quotas=\[0.2, 0.3, 0.5\] has 3 entries") as err:
+        train_symbols_on_ray(prep, bad, splits, "local", tmp_path / "run")
+    assert err.value.exit_code == 2
+
+
+def test_cuda_training_on_a_cluster_without_gpus_is_refused(local_ray: None, universe: Any,
+                                                             tmp_path: Path) -> None:
+    exp, prep, splits = universe
+    cuda = exp.model_copy(update={"training": exp.training.model_copy(
+        update={"device": "cuda"})})
+    with pytest.raises(ConfigError, match="the Ray cluster at local has no GPU"):
+        train_symbols_on_ray(prep, cuda, splits, "local", tmp_path / "run")
+
+
 @pytest.mark.slow
-def test_symbols_as_ray_tasks_give_the_in_process_run(tmp_path: Path, one_thread: None) -> None:
+def test_symbols_as_ray_tasks_give_the_in_process_run(local_ray: None, tmp_path: Path,
+                                                      one_thread: None) -> None:
     exp = validate_section(Experiment, _raw(universe={"mode": "per_symbol"}), "test")
     here = run_experiment(exp, out_dir=tmp_path / "here", progress=False, html=False)
     ray = run_experiment(exp, out_dir=tmp_path / "ray", progress=False, html=False,

@@ -60,7 +60,8 @@ def _fold_task(view: Prepared, exp: Experiment, split: Split) -> FoldResult:
 def train_symbols_on_ray(
     prep: Prepared, exp: Experiment, splits: list[Split], address: str, anchor: Path,
 ) -> list[list[FoldResult]]:
-    """Every symbol's folds (``[symbol][fold]``), each fold one Ray task of one CPU.
+    """Every symbol's folds (``[symbol][fold]``), each fold one Ray task of one CPU (and
+    one GPU with ``training.device: cuda``; a cluster without one is refused).
 
     ``address``: ``local`` starts Ray on this machine's cores; otherwise a cluster address
     as for ``tradewind sweep --address``. ``anchor`` names Ray's scratch folder (the run's
@@ -68,10 +69,17 @@ def train_symbols_on_ray(
     original exception class, so its exit code holds).
     """
     starts = np.searchsorted(prep.series[prep.samples], np.arange(prep.n_series + 1))
+    gpus = 1 if exp.training.device == "cuda" else 0  # auto: Ray hides GPUs it did not assign
     with ray_session(None if address == LOCAL else address, _scratch(anchor)):
         import ray
 
-        task = ray.remote(num_cpus=1)(_fold_task)
+        if gpus > ray.cluster_resources().get("GPU", 0.0):
+            raise ConfigError(
+                f"training.device='cuda' but the Ray cluster at {address} has no GPU; its "
+                "tasks would wait for one forever: use --address of a cluster with GPUs, or "
+                "training.device=cpu"
+            )
+        task = ray.remote(num_cpus=1, num_gpus=gpus)(_fold_task)
         shared = ray.put(exp)
         pending = []
         for s in range(prep.n_series):
