@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(PY) bench/features_speed.py
 	$(PY) bench/train_throughput.py
 	$(PY) bench/backtest_speed.py
+	$(PY) bench/universe_scale.py
 
 # The seed presets at full settings on ../shared/data (long: about three hours on 2 CPU cores).
 presets: $(STAMP)

@@ -48,6 +48,9 @@ def run(
     overwrite: Annotated[bool, typer.Option(
         help="Replace a previous run in --out (swapped in whole when this run finishes).")]
     = False,
+    address: Annotated[str | None, typer.Option(
+        help="Train a per_symbol universe's symbols as Ray tasks: 'local' (this machine's "
+        "cores) or a cluster (ray://host:10001, host:6379 or auto).")] = None,
 ) -> None:
     """Run a walk-forward experiment and print its out-of-sample verdict.
 
@@ -59,7 +62,7 @@ def run(
 
     exp = load_experiment(experiment, set_ or [])
     result = run_experiment(exp, out_dir=out, data=data or None, progress=not quiet, html=html,
-                            overwrite=overwrite)
+                            overwrite=overwrite, address=address)
     report = result.report
     oos = report.oos
     rows = [("model", f"{oos['mcc']:+.3f}", _ci(oos["mcc_ci"]), f"{oos['accuracy']:.3f}", "")]

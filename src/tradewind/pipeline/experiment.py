@@ -39,6 +39,7 @@ from tradewind.pipeline.reporting import (
     log_to_registry,
 )
 from tradewind.pipeline.requirements import check_optional_packages
+from tradewind.pipeline.symbol_tasks import check_address, train_symbols_on_ray
 from tradewind.pipeline.teacher import teacher_student_section
 from tradewind.pipeline.universe import fold_for_series, merge_folds, symbol_dirname
 from tradewind.pipeline.universe_report import (
@@ -122,11 +123,13 @@ def _print_fold(console: Console, fold: FoldResult, symbol: str = "") -> None:
 
 def _train_folds(
     exp: Experiment, prep: Prepared, splits: list[Split], console: Console, progress: bool,
+    address: str | None = None, anchor: Path | None = None,
 ) -> tuple[list[FoldResult], list[list[FoldResult]]]:
     """Every fold's out-of-sample output over stacked rows, and per symbol over its own rows.
 
     One series, or ``universe.mode: pooled``: one model per fold on every series' windows.
-    ``per_symbol``: one model per symbol and fold, on the calendar's fold of that symbol.
+    ``per_symbol``: one model per symbol and fold, on the calendar's fold of that symbol;
+    with ``address`` each of those is a Ray task (:mod:`~tradewind.pipeline.symbol_tasks`).
     """
     if prep.n_series == 1 or exp.universe.mode == "pooled":
         folds = []
@@ -138,6 +141,12 @@ def _train_folds(
         if prep.n_series == 1:
             return folds, [folds]
         return folds, [[fold_for_series(prep, f, s) for f in folds] for s in range(prep.n_series)]
+    if address is not None:  # each (symbol, fold) a Ray task: the folds of the loop below
+        on_ray = train_symbols_on_ray(prep, exp, splits, address, anchor or Path("."))
+        for symbol, own in zip(prep.symbols, on_ray, strict=True):
+            for fold in own:
+                _print_fold(console, fold, symbol)
+        return [merge_folds(prep, [own[k] for own in on_ray]) for k in range(len(splits))], on_ray
     starts = np.searchsorted(prep.series[prep.samples], np.arange(prep.n_series + 1))
     by_symbol: list[list[FoldResult]] = []
     for s, symbol in enumerate(prep.symbols):
@@ -161,6 +170,7 @@ def run_experiment(
     console: Console | None = None,
     html: bool = True,
     overwrite: bool = False,
+    address: str | None = None,
 ) -> ExperimentResult:
     """Run one walk-forward experiment and write its bundle and report into ``out_dir``.
 
@@ -169,6 +179,8 @@ def run_experiment(
     charts per write), e.g. for sweep trials; ``report.json`` holds the same evidence.
     ``out_dir`` must be new, empty or a previous run's (replaced only with ``overwrite``);
     the run appears there whole at the end (see :mod:`tradewind.pipeline.outdir`).
+    ``address`` trains a ``per_symbol`` universe's symbols as Ray tasks: ``local`` (Ray on
+    this machine's cores) or a cluster (``ray://host:10001``, ``host:6379``, ``auto``).
     """
     console = console or Console(stderr=True, quiet=not progress)
     exp = _with_data(exp, data)
@@ -177,6 +189,7 @@ def run_experiment(
     _check_folder_names(exp.data.sources)
     _check_embedding(exp)
     check_optional_packages(exp)
+    check_address(exp, address)
     folder = open_run_folder(out_dir, overwrite=overwrite)  # refuses a folder up front
     out_dir = folder.staging
     universe = load_universe(exp)
@@ -194,7 +207,8 @@ def run_experiment(
     console.print(f"[bold]features[/] {prep.n_features} ({prep.features.warmup_rows} warm-up rows "
                   f"dropped), {len(prep.samples):,} labelled windows, {len(splits)} folds")
 
-    folds, by_symbol = _train_folds(exp, prep, splits, console, progress)
+    folds, by_symbol = _train_folds(exp, prep, splits, console, progress, address,
+                                    folder.final)
     if prep.n_series == 1:
         return _finish_one(exp, prep, folds, folder, console, progress=progress, html=html)
     return _finish_many(exp, prep, folds, by_symbol, universe, folder, console,

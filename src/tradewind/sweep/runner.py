@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from tradewind import cluster
 from tradewind.artifacts import Registry
 from tradewind.exceptions import ConfigError
 from tradewind.extras import require
@@ -42,14 +42,6 @@ from tradewind.sweep.tracking import SweepTracker
 from tradewind.sweep.trial import TrialSetup, tune_trainable
 
 __all__ = ["SweepResult", "ray_session", "run_sweep"]
-
-# Set before Ray is imported; a user's own setting wins.
-_RAY_ENV = {
-    "RAY_USAGE_STATS_ENABLED": "0",  # no usage reports, no network
-    "RAY_CHDIR_TO_TRIAL_DIR": "0",  # trials see the driver's working directory
-    "RAY_AIR_NEW_OUTPUT": "0",
-}
-
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -84,55 +76,14 @@ def _scratch_dir(sweep_dir: Path) -> Path:
     return Path(tempfile.gettempdir()) / f"tradewind-sweep-{digest}"
 
 
-def _local_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def _is_client(address: str | None) -> bool:
     return bool(address) and str(address).startswith("ray://")
 
 
-@contextlib.contextmanager
-def ray_session(address: str | None, sweep_dir: Path) -> Iterator[Path]:
-    """Connect to Ray for the sweep; yield a scratch folder for Tune.
-
-    An already initialised Ray (a notebook, a test fixture) is used as it is and left
-    running. Otherwise ``address`` (``ray://host:10001``, ``host:6379`` or ``auto``)
-    joins an existing cluster, and no address starts a local one on this machine's cores
-    without the dashboard, its temp folder in the scratch folder. The scratch folder is
-    removed afterwards, and at the start if a killed run left it behind.
-    """
-    for key, value in _RAY_ENV.items():
-        os.environ.setdefault(key, value)
-    import ray
-
-    scratch = _scratch_dir(sweep_dir)
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    started = False
-    try:
-        if not ray.is_initialized():
-            common = {"logging_level": logging.WARNING, "log_to_driver": False}
-            if address:
-                try:
-                    ray.init(address=address, **common)
-                except ConnectionError as err:
-                    raise ConfigError(
-                        f"cannot reach the Ray cluster at {address}: {err}. Clusters of Ray "
-                        ">= 2.59 may require token authentication: set RAY_AUTH_MODE=token "
-                        "(the token comes from RAY_AUTH_TOKEN or ~/.ray/auth_token)"
-                    ) from err
-            else:
-                ray.init(num_cpus=_local_cpus(), include_dashboard=False,
-                         _temp_dir=str(scratch / "ray"), **common)
-            started = True
-        yield scratch
-    finally:
-        if started:
-            ray.shutdown()
-        shutil.rmtree(scratch, ignore_errors=True)
+def ray_session(address: str | None, sweep_dir: Path) -> contextlib.AbstractContextManager[Path]:
+    """Connect to Ray for the sweep (:func:`tradewind.cluster.ray_session`); yield a scratch
+    folder for Tune, named after ``sweep_dir`` so a killed run's is found and removed."""
+    return cluster.ray_session(address, _scratch_dir(sweep_dir))
 
 
 @contextlib.contextmanager
