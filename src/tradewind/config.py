@@ -135,6 +135,11 @@ class UniverseSpec(_Strict):
     mode: Literal["per_symbol", "pooled"] = Field(
         "pooled", description="per_symbol: one model per symbol; pooled: one model trained on "
         "the windows of every symbol, each normalised by its own training rows.")
+    compare_modes: bool = Field(
+        False, description="Also train the other mode's models on the same calendar, folds "
+        "and rows, and report pooled − per_symbol MCC per symbol and over all symbols with "
+        "paired intervals (report.json universe.comparison). `mode` still decides the "
+        "bundles and gate verdicts. Ignored with one series.")
 
 
 class BaselineSpec(_Strict):
