@@ -47,7 +47,7 @@ def test_the_example_runs_end_to_end_shrunk(repo_root: Path, shared_data: Path,
                                             tmp_path: Path) -> None:
     """The example through the CLI on four days with a tiny model: ten symbols, both modes."""
     out = tmp_path / "universe"
-    shrink = ["data.end=2018-01-13", "training.epochs=1", "model.hidden_size=8",
+    shrink = ['data.end="2018-01-13"', "training.epochs=1", "model.hidden_size=8",
               "bootstrap.n_boot=100", "split.n_folds=2", "registry.enabled=false"]
     proc = subprocess.run(
         [str(TRADEWIND), "run", "examples/universe.yaml", "--out", str(out),
