@@ -62,7 +62,7 @@ bench: $(STAMP)
 	$(PY) bench/backtest_speed.py
 	$(PY) bench/universe_scale.py
 
-# The seed presets at full settings on ../shared/data (long: about three hours on 2 CPU cores).
+# The seed presets at full settings on ../shared/data (long: hours on 2 CPU cores).
 presets: $(STAMP)
 	for p in presets/*.yaml; do \
 		$(VENV)/bin/tradewind run $$p --out out/presets/$$(basename $$p .yaml) --overwrite || exit 1; \

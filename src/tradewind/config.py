@@ -141,6 +141,11 @@ class UniverseSpec(_Strict):
     embedding: int = Field(
         0, ge=0, description="pooled only: width of a learned vector per symbol appended to "
         "every bar's features (0: none). Each symbol's bundle uses its own row.")
+    compare_modes: bool = Field(
+        False, description="Also train the other mode's models on the same calendar, folds "
+        "and rows, and report pooled − per_symbol MCC per symbol and over all symbols with "
+        "paired intervals (report.json universe.comparison). `mode` still decides the "
+        "bundles and gate verdicts. Ignored with one series.")
 
 
 class BaselineSpec(_Strict):

@@ -74,7 +74,7 @@ def list_presets(
             title=_title(path),
             model=exp.model.name,
             teacher=None if exp.teacher is None else exp.teacher.model.name,
-            source=exp.data.source,
+            source=", ".join(item.source for item in exp.data.series()),
             labels=labels,
             measured=_measured(Path(runs) / path.stem / "report.json"),
         ))

@@ -51,6 +51,13 @@ CASES: dict[str, tuple[str, tuple[str, ...], set[str], dict[str, Any]]] = {
          "training.batch_size": 256, "data.start": "2023-03-01 00:00",
          "data.end": "2023-03-05 03:59"},
     ),
+    "crpbot_universe": (  # three symbols, both modes: two days of each
+        "lstm", ("DOWN", "UP"), {"min_accuracy", "calibration_error"},
+        {"model.hidden_size": 8, "model.num_layers": 1, "model.head_hidden": 8,
+         "model.bidirectional": False, "lookback": 30, "training.batch_size": 256,
+         "training.epochs": 1, "data.start": "2023-03-01 00:00", "data.end": "2023-03-02 23:59",
+         "importance.enabled": False},
+    ),
     "crpbot_fnn_v7": (
         "fnn", ("SELL", "HOLD", "BUY"),
         {"class_share_bounds", "calibration_error", "min_accuracy"},
@@ -84,8 +91,9 @@ def test_preset_validates_at_full_settings(name: str) -> None:
     assert isinstance(exp, Experiment)
     assert exp.model.name == model_name
     assert exp.registry.enabled, "presets keep the default registry"
-    assert exp.data.source.startswith("../shared/data/")
-    assert (REPO / exp.data.source).name == Path(exp.data.source).name
+    for item in exp.data.series():
+        assert item.source.startswith("../shared/data/")
+        assert (REPO / item.source).name == Path(item.source).name
     default_gate = GateSpec()
     for field in ("min_mcc_lower", "beat_baselines", "not_worse_than_learned", "max_ece",
                   "class_share_ratio", "min_oos_rows", "require_input_scale_ok",
@@ -153,11 +161,14 @@ def test_preset_runs_end_to_end_shrunk(name: str, tmp_path: Path) -> None:
         pytest.skip(f"{SHARED_DATA} (…/shared/data) not present: real-candle test skipped")
     _, classes, seed_checks, extra = CASES[name]
     full = load_experiment(_preset(name))
-    source = SHARED_DATA / Path(full.data.source).name
-    if not source.is_file():
-        pytest.skip(f"{source} not present: real-candle test skipped")
-    overrides = {**SHRINK, **extra, "data.source": str(source)}
-    exp = load_experiment(_preset(name), overrides)
+    local = [item.model_copy(update={"source": str(SHARED_DATA / Path(item.source).name)})
+             for item in full.data.series()]
+    for item in local:
+        if not Path(item.source).is_file():
+            pytest.skip(f"{item.source} not present: real-candle test skipped")
+    data = ({"data.sources": [item.model_dump() for item in local]} if full.data.sources
+            else {"data.source": local[0].source})
+    exp = load_experiment(_preset(name), {**SHRINK, **extra, **data})
 
     result = run_experiment(exp, out_dir=tmp_path, progress=False)
 
@@ -180,3 +191,19 @@ def test_preset_runs_end_to_end_shrunk(name: str, tmp_path: Path) -> None:
         assert d["teacher_model"] == exp.teacher.model.name
         assert len(d["teacher_fold_mcc"]) == len(d["student_fold_mcc"]) == 2
         assert d["reading"] in {"student better", "teacher better", "no clear difference"}
+    if full.data.sources:  # a universe: a verdict per symbol, and the modes compared
+        universe = report["universe"]
+        assert list(universe["symbols"]) == [item.name for item in full.data.sources]
+        for section in universe["symbols"].values():
+            assert {c["name"] for c in section["gate"]["checks"]} >= seed_checks
+        assert universe["comparison"]["primary"] == full.universe.mode
+
+
+def test_the_universe_preset_is_crpbot_lstm_over_three_symbols() -> None:
+    single, universe = load_experiment(_preset("crpbot_lstm")), load_experiment(
+        _preset("crpbot_universe"))
+    keep = {"name", "data", "universe"}
+    assert universe.model_dump(exclude=keep) == single.model_dump(exclude=keep)
+    assert [Path(item.source).name for item in universe.data.sources] == [
+        f"binanceus_BTC-{quote}_1m.parquet" for quote in ("USD", "USDT", "USDC")]
+    assert universe.universe.mode == "per_symbol" and universe.universe.compare_modes

@@ -30,6 +30,7 @@ from tradewind.pipeline.exporting import export_run_bundle
 from tradewind.pipeline.final import refit_and_bundle, refit_pooled_and_bundle
 from tradewind.pipeline.folds import FoldResult, run_fold
 from tradewind.pipeline.judging import Judgement, OutOfSample, judge, judge_pooled
+from tradewind.pipeline.mode_comparison import compare_modes
 from tradewind.pipeline.outdir import RunFolder, open_run_folder
 from tradewind.pipeline.policy import check_policy_rows
 from tradewind.pipeline.prepare import Prepared, load_universe, prepare_universe
@@ -211,8 +212,23 @@ def run_experiment(
                                     folder.final)
     if prep.n_series == 1:
         return _finish_one(exp, prep, folds, folder, console, progress=progress, html=html)
+    other = _train_other_mode(exp, prep, splits, console, progress)
     return _finish_many(exp, prep, folds, by_symbol, universe, folder, console,
-                        progress=progress, html=html)
+                        progress=progress, html=html, other=other)
+
+
+def _train_other_mode(exp: Experiment, prep: Prepared, splits: list[Split], console: Console,
+                      progress: bool) -> list[list[FoldResult]] | None:
+    """With ``universe.compare_modes``: the other mode's folds per symbol, on the same splits
+    (for the comparison only; no importance, no bundle, no verdict)."""
+    if not exp.universe.compare_modes:
+        return None
+    mode = "per_symbol" if exp.universe.mode == "pooled" else "pooled"
+    console.rule(f"comparison: {mode} model{'s' if mode == 'per_symbol' else ''} on the same folds")
+    other = exp.model_copy(update={
+        "universe": exp.universe.model_copy(update={"mode": mode}),
+        "importance": exp.importance.model_copy(update={"enabled": False})})
+    return _train_folds(other, prep, splits, console, progress)[1]
 
 
 def _finish_one(exp: Experiment, prep: Prepared, folds: list[FoldResult], folder: RunFolder,
@@ -283,9 +299,12 @@ def _promises(judged: Judgement) -> Promises:
 def _finish_many(
     exp: Experiment, prep: Prepared, folds: list[FoldResult], by_symbol: list[list[FoldResult]],
     universe: list[tuple[SeriesSource, Any]], folder: RunFolder, console: Console, *,
-    progress: bool, html: bool,
+    progress: bool, html: bool, other: list[list[FoldResult]] | None = None,
 ) -> ExperimentResult:
-    """Judge every symbol on its own rows and all of them pooled; a bundle per symbol."""
+    """Judge every symbol on its own rows and all of them pooled; a bundle per symbol.
+
+    ``other``: the other mode's folds per symbol, compared with ``by_symbol`` on the same rows.
+    """
     out_dir = folder.staging
     items = [item for item, _ in universe]
     own_exp = [_series_experiment(exp, item) for item in items]
@@ -294,6 +313,8 @@ def _finish_many(
         console.rule(f"{item.name}: out of sample")
         judged.append(judge(own_exp[s], prep.view(s), by_symbol[s], console))
     pooled = judge_pooled(exp, prep, folds, judged, by_symbol)
+    comparison = None if other is None else compare_modes(
+        exp, prep, *((by_symbol, other) if exp.universe.mode == "pooled" else (other, by_symbol)))
 
     bundles = {item.name: out_dir / "bundle" / symbol_dirname(item.name) for item in items}
     if exp.universe.mode == "per_symbol":
@@ -337,11 +358,13 @@ def _finish_many(
         bundle_path=folder.final_path(out_dir / "bundle"),
     )
     update = {"data": pooled_data_summary(prep, universe, sections),
-              "universe": universe_section(exp, sections, pooled.verdict)}
+              "universe": universe_section(exp, sections, pooled.verdict, comparison)}
     if exp.importance.enabled and exp.universe.mode == "pooled":
         update["importance"] = importance_section(exp, prep, folds, {})
     report = report.model_copy(update=update)
     console.print(f"[bold]universe[/] {report.universe.headline}")
+    if comparison is not None:
+        console.print(f"[bold]pooled vs per_symbol[/] {comparison.answer}")
     json_path, html_path = write_report(report, out_dir, html=html)
     if exp.registry.enabled:  # after the report: each run logs it beside its symbol's bundle
         for s, item in enumerate(items):
@@ -351,7 +374,7 @@ def _finish_many(
                                      own_reports[s], by_symbol[s], out_dir, bundles[item.name])
             sections[item.name] = sections[item.name].model_copy(update={"registry": record})
         report = report.model_copy(update={"universe": universe_section(
-            exp, sections, pooled.verdict)})
+            exp, sections, pooled.verdict, comparison)})
         json_path, html_path = write_report(report, out_dir, html=html)
     folder.commit()
     return ExperimentResult(

@@ -12,6 +12,7 @@ from tradewind.report.schema import (
     DataSummary,
     ExperimentReport,
     Finding,
+    ModeComparison,
     SymbolReport,
     UniverseSection,
 )
@@ -56,8 +57,9 @@ def pooled_data_summary(
 
 
 def universe_section(exp: Experiment, symbols: dict[str, SymbolReport],
-                     pooled: GateVerdict) -> UniverseSection:
-    """The ``universe`` section and its headline."""
+                     pooled: GateVerdict,
+                     comparison: ModeComparison | None = None) -> UniverseSection:
+    """The ``universe`` section and its headline (and the modes' comparison, when made)."""
     passed = [name for name, section in symbols.items() if section.gate.passed]
     refused = [name for name in symbols if name not in passed]
     who = ", ".join(passed) if passed else "none"
@@ -66,4 +68,4 @@ def universe_section(exp: Experiment, symbols: dict[str, SymbolReport],
                 f"pooled: {'passed' if pooled.passed else 'refused'} "
                 f"({exp.universe.mode} model{'s' if exp.universe.mode == 'per_symbol' else ''})")
     return UniverseSection(mode=exp.universe.mode, symbols=symbols, passed=passed,
-                           pooled_rows=POOLED_ROWS, headline=headline)
+                           pooled_rows=POOLED_ROWS, headline=headline, comparison=comparison)

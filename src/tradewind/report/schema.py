@@ -34,6 +34,8 @@ __all__ = [
     "GateCheck",
     "GateVerdict",
     "Importance",
+    "ModeComparison",
+    "ModeDifference",
     "OOSMetrics",
     "PolicyFold",
     "PolicyResult",
@@ -470,6 +472,39 @@ class SymbolReport(Section):
     registry: RegistryInfo | None = Field(None, description="Its MLflow run and model version.")
 
 
+class ModeDifference(Section):
+    """Pooled against per-symbol models on the same out-of-sample rows, paired."""
+
+    n_rows: int = Field(ge=0, description="Out-of-sample rows both modes were scored on.")
+    pooled_mcc: Metric = Field(description="MCC of the pooled model on these rows.")
+    pooled_mcc_ci: Interval | None = Field(description="Its interval.")
+    per_symbol_mcc: Metric = Field(description="MCC of the per-symbol models on these rows.")
+    per_symbol_mcc_ci: Interval | None = Field(description="Its interval.")
+    difference: Metric = Field(description="pooled − per_symbol MCC.")
+    difference_ci: Interval | None = Field(
+        description="Paired interval of the difference: both modes scored on every resample "
+        "of the same blocks.")
+    share_diff_le_zero: Metric = Field(
+        description="Share of resamples where pooling did not beat the per-symbol models.")
+    reading: str = Field(
+        description="`pooled better`, `per_symbol better` or `cannot be told apart` (whether "
+        "the interval of the difference excludes 0).")
+
+
+class ModeComparison(Section):
+    """Both modes trained on the same calendar, folds and rows (``universe.compare_modes``)."""
+
+    primary: Literal["per_symbol", "pooled"] = Field(
+        description="The mode whose models were bundled and gated (`universe.mode`).")
+    method: str = Field(description="How the intervals were made.")
+    symbols: dict[str, ModeDifference] = Field(
+        description="Symbol → the modes on its own rows (blocks of its rows).")
+    pooled: ModeDifference = Field(
+        description="Every symbol's rows together; blocks of timestamps resampled jointly "
+        "across symbols.")
+    answer: str = Field(description="One sentence: did pooling beat per-symbol models?")
+
+
 class UniverseSection(Section):
     """A run over several series: how it trained, and every symbol's own judgement."""
 
@@ -484,6 +519,9 @@ class UniverseSection(Section):
         "symbols, baselines per symbol."
     )
     headline: str = Field(description="One line: which symbols pass, and the pooled verdict.")
+    comparison: ModeComparison | None = Field(
+        None, description="Pooled against per-symbol models on the same rows, with paired "
+        "intervals (`universe.compare_modes`; null otherwise).")
 
 
 class ExperimentReport(Section):

@@ -443,7 +443,29 @@ def universe(r: ExperimentReport) -> str:
     return (f"<p>{esc(r.universe.headline)}.</p><p>Mode: <b>{esc(r.universe.mode)}</b>. The "
             f"sections below judge all symbols pooled: {esc(r.universe.pooled_rows)}</p>"
             + table(["symbol", "OOS rows", "MCC [CI]", "accuracy", "ECE", "Sharpe [CI]",
-                     "trades", "gate", "failed checks"], rows))
+                     "trades", "gate", "failed checks"], rows) + mode_comparison(r))
+
+
+def mode_comparison(r: ExperimentReport) -> str:
+    """Pooled against per-symbol models on the same rows, with the paired difference."""
+    comparison = None if r.universe is None else r.universe.comparison
+    if comparison is None:
+        return ""
+    marks = {"pooled better": ("pooled better", "pass"),
+             "per_symbol better": ("per_symbol better", "fail")}
+    rows = [
+        [name, f"{d.n_rows:,}", with_ci(d.pooled_mcc, d.pooled_mcc_ci, signed=True),
+         with_ci(d.per_symbol_mcc, d.per_symbol_mcc_ci, signed=True),
+         with_ci(d.difference, d.difference_ci, signed=True), marks.get(d.reading, d.reading)]
+        for name, d in [*comparison.symbols.items(), ("all symbols", comparison.pooled)]
+    ]
+    return (f"<h3>Pooled vs per-symbol models</h3><p><b>{esc(comparison.answer)}.</b></p>"
+            f'<p class="meta">Both modes trained on the same folds and scored on the same '
+            f"rows; the {esc(comparison.primary)} mode's models are the ones bundled and "
+            f"gated. {esc(comparison.method)}.</p>"
+            + table(["symbol", "OOS rows", "pooled MCC [CI]", "per_symbol MCC [CI]",
+                     "pooled − per_symbol [paired CI]", "reading"], rows,
+                    row_classes=[""] * len(comparison.symbols) + ["best"]))
 
 
 def render_html(report: ExperimentReport) -> str:
