@@ -53,8 +53,11 @@ demo: $(CORE_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 
+# Test modules run side by side on TEST_WORKERS processes (pytest-xdist, a module at a time;
+# see tests/conftest.py), one torch/BLAS thread each so they do not fight over the cores.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(NODE_STAMP) chromium lint
-	$(VENV)/bin/pytest -q
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/pytest -q -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(PY) bench/features_speed.py

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,25 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+
+# Ray starts a cluster per test process: the modules that start one run in the same xdist
+# worker (one group), so two clusters never compete for the two cores and the object store.
+_RAY_MODULES = ("tests/sweep/", "tests/pipeline/test_pipeline_universe_ray.py")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Tests go to the workers a module at a time (its module fixtures are built once), and
+    every module that starts Ray goes to one worker."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class _ModulesAndRay(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(_RAY_MODULES):
+                return "ray"
+            return super()._split_scope(nodeid)
+
+    return _ModulesAndRay(config, log)
 
 
 @pytest.fixture(scope="session")
