@@ -38,7 +38,7 @@ def split_live_overrides(pairs: list[str] | None) -> tuple[dict[str, object], di
 
 def live(
     symbol: Annotated[list[str], typer.Option(
-        help="ccxt unified symbol, e.g. BTC/USDT; repeat it to run several symbols of a "
+        metavar="SYMBOL", help="ccxt unified symbol, e.g. BTC/USDT; repeat it to run several symbols of a "
              "universe bundle in one loop.")],
     timeframe: Annotated[str, typer.Option(help="Bar length, the bundle's training timeframe.")],
     model: Annotated[str, typer.Option(
@@ -46,7 +46,7 @@ def live(
     exchange: Annotated[str | None, typer.Option(
         help="ccxt exchange id (binance, kraken, ...); not needed with --data.")] = None,
     data: Annotated[list[str] | None, typer.Option(
-        "--data", "--replay",
+        "--data", "--replay", metavar="SOURCE",
         help="Replay these candles (a file or data source) bar by bar instead of an exchange; "
              "with several --symbol, SYMBOL=SOURCE once per symbol.",
         show_default=False)] = None,
