@@ -13,13 +13,28 @@ from tradewind.live import ExchangeSource, LiveLane, ReplaySource, SignalLog, ru
 
 def test_replays_side_by_side_wait_once_per_bar(bundle: Bundle, candles: pd.DataFrame) -> None:
     waits: dict[str, list[float]] = {"A": [], "B": []}
-    lanes = [LiveLane("B", bundle, ReplaySource(candles.iloc[:-10], sleep=waits["B"].append)),
-             LiveLane("A", bundle, ReplaySource(candles, sleep=waits["A"].append))]
+    checked: list[tuple[str, int]] = []
+
+    def monitor(symbol: str):
+        def check(log: SignalLog, predictor: object) -> list[str]:
+            checked.append((symbol, len(log.signals(symbol, "1h"))))
+            return [f"{symbol} drifts"]
+        return check
+
+    lanes = [LiveLane("B", bundle, ReplaySource(candles.iloc[:-10], sleep=waits["B"].append),
+                      monitor=monitor("B")),
+             LiveLane("A", bundle, ReplaySource(candles, sleep=waits["A"].append),
+                      monitor=monitor("A"))]
     with SignalLog(":memory:") as log:
         results = run_live_many(lanes, log=log, timeframe="1h", speed=3600, show=False,
-                                paper=False)
+                                paper=False, monitor_every=20)
         stamps = {s: log.bar_timestamps(s, "1h") for s in "AB"}
     n = len(candles) - bundle.min_candles + 1
+    # each symbol's monitor checks its own rows every 20 of its own signals
+    assert n > 60 and len(checked) == n // 20 + (n - 10) // 20
+    assert sorted(c for s, c in checked if s == "A") == list(range(20, n + 1, 20))
+    assert sorted(c for s, c in checked if s == "B") == list(range(20, n - 9, 20))
+    assert set(results["A"].monitor_warnings) == {"A drifts"}
     assert [len(results["A"].logged), len(results["B"].logged)] == [n, n - 10]
     assert stamps["A"] == list(candles.index[bundle.min_candles - 1:])
     assert stamps["B"] == stamps["A"][:-10]
