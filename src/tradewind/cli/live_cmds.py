@@ -1,4 +1,9 @@
-"""``tradewind live``: a signal at every bar close, from an exchange or a replayed file."""
+"""``tradewind live``: a signal at every bar close, from an exchange or a replayed file.
+
+One ``--symbol`` with a bundle runs :func:`tradewind.live.run_live`; several ``--symbol``
+(each in the universe bundle given as ``--model``) run one loop over all of them with
+:func:`tradewind.live.run_live_many`.
+"""
 
 from __future__ import annotations
 
@@ -32,15 +37,18 @@ def split_live_overrides(pairs: list[str] | None) -> tuple[dict[str, object], di
 
 
 def live(
-    symbol: Annotated[str, typer.Option(help="ccxt unified symbol, e.g. BTC/USDT.")],
+    symbol: Annotated[list[str], typer.Option(
+        metavar="SYMBOL", help="ccxt unified symbol, e.g. BTC/USDT; repeat it to run several symbols of a "
+             "universe bundle in one loop.")],
     timeframe: Annotated[str, typer.Option(help="Bar length, the bundle's training timeframe.")],
     model: Annotated[str, typer.Option(
         help="Bundle directory, or a registry version / alias such as 'champion'.")],
     exchange: Annotated[str | None, typer.Option(
         help="ccxt exchange id (binance, kraken, ...); not needed with --data.")] = None,
-    data: Annotated[str | None, typer.Option(
-        "--data", "--replay",
-        help="Replay these candles (a file or data source) bar by bar instead of an exchange.",
+    data: Annotated[list[str] | None, typer.Option(
+        "--data", "--replay", metavar="SOURCE",
+        help="Replay these candles (a file or data source) bar by bar instead of an exchange; "
+             "with several --symbol, SYMBOL=SOURCE once per symbol.",
         show_default=False)] = None,
     speed: Annotated[float, typer.Option(
         help="Replay speed-up over real time (60: a 1-minute bar per second); 0 = no waiting.")] = 0.0,
@@ -80,13 +88,31 @@ def live(
     The signals are paper traded in the same log with the backtest's engine, costs and
     exits: ``--set fee_bps=... slippage_bps=...`` as for ``tradewind backtest``, other
     keys (``threshold=0.6``, ``policy.sides=long``) override the trade policy.
+
+    Several ``--symbol`` need a universe bundle (the ``bundle/`` folder of a run over
+    ``data.sources``) and run in one loop, each symbol with its own bundle, log rows and
+    paper ledger; replays take ``--data SYMBOL=SOURCE`` per symbol.
     """
-    if data is None and exchange is None:
+    if not data and exchange is None:
         raise typer.BadParameter("give --exchange ID for live bars or --data FILE to replay a file",
                                  param_hint="'--exchange' / '--data'")
     if (retrain is None) != (retrain_every is None):
         raise typer.BadParameter("give --retrain EXPERIMENT.yaml and --retrain-every (e.g. 1d) "
                                  "together", param_hint="'--retrain' / '--retrain-every'")
+    from tradewind.artifacts.universe import is_universe
+
+    symbols = _symbols(symbol)
+    universe = Path(model).is_dir() and is_universe(model)
+    if len(symbols) > 1 and not universe:
+        raise typer.BadParameter(
+            f"{model} is one bundle, trained on one symbol; several --symbol need a universe "
+            "bundle (the bundle/ folder of a run over data.sources, with universe.json), or "
+            "run one loop per symbol", param_hint="'--symbol'")
+    if retrain is not None and universe:
+        raise typer.BadParameter(
+            "scheduled retraining follows one symbol and one bundle; run --retrain with a "
+            "single bundle, or retrain the universe run yourself", param_hint="'--retrain'")
+    replays = None if not data else _replay_sources(data, symbols)
     from tradewind.config import BacktestSpec, apply_overrides, validate_section
     from tradewind.live import ExchangeSource, ReplaySource, SignalLog, resolve_model, run_live
     from tradewind.live.ledger import paper_summary
@@ -100,6 +126,13 @@ def live(
             raise typer.BadParameter(f"no experiment file {retrain}", param_hint="'--retrain'")
         schedule = RetrainSchedule(experiment=retrain, every=parse_every(retrain_every),
                                    registry_root=registry_root, tracking_uri=tracking_uri)
+    if universe:
+        _live_universe(model, symbols, replays, exchange, require_signed, policy_keys, timeframe,
+                       speed, log, max_bars=max_bars, history=history, quiet=quiet,
+                       allow_refused=allow_refused, new_segment=new_segment, costs=costs,
+                       monitor_every=monitor_every)
+        return
+    symbol_ = symbols[0]
     predictor, version = resolve_model(model, tracking_uri=tracking_uri, registry_root=registry_root,
                                        public_key=require_signed)
     policy = predictor.policy.with_overrides(policy_keys, "--set")
@@ -108,25 +141,96 @@ def live(
         from tradewind.artifacts import Registry
 
         override = Registry(tracking_uri, root=registry_root).override_reason(version)
-    if data is not None:
-        source = ReplaySource(data, speed, timeframe=timeframe)
+    if replays is not None:
+        source = ReplaySource(replays[symbol_], speed, timeframe=timeframe)
     else:
         from tradewind.data import make_exchange
 
-        source = ExchangeSource(make_exchange(str(exchange)), symbol, timeframe)
+        source = ExchangeSource(make_exchange(str(exchange)), symbol_, timeframe)
     with SignalLog(log) as signal_log:
-        result = run_live(predictor, source=source, log=signal_log, policy=policy, symbol=symbol,
+        result = run_live(predictor, source=source, log=signal_log, policy=policy, symbol=symbol_,
                           timeframe=timeframe, max_bars=max_bars, history=history,
                           model_version=version, show=not quiet, console=console,
                           allow_refused=allow_refused, override_reason=override,
                           new_segment=new_segment, costs=costs, retrain=schedule,
                           follow_ref=None if Path(model).is_dir() else model,
                           policy_overrides=policy_keys, public_key=require_signed,
-                          monitor=_monitor_hook(symbol, timeframe) if monitor_every else None,
+                          monitor=_monitor_hook(symbol_, timeframe) if monitor_every else None,
                           monitor_every=max(monitor_every, 1))
-        summary = paper_summary(signal_log, symbol, timeframe)
+        summary = paper_summary(signal_log, symbol_, timeframe)
     console.print(f"{len(result.logged)} new signal(s) logged to {log}")
     console.print(summary, highlight=False)
+
+
+def _symbols(given: list[str]) -> list[str]:
+    """The --symbol values, each once."""
+    twice = sorted({s for s in given if given.count(s) > 1})
+    if twice:
+        raise typer.BadParameter(f"{', '.join(twice)} given twice; name each symbol once",
+                                 param_hint="'--symbol'")
+    return list(given)
+
+
+def _replay_sources(data: list[str], symbols: list[str]) -> dict[str, str]:
+    """``--data`` values → the candle source of each symbol.
+
+    With one symbol a single ``--data SOURCE`` is its source (``SYMBOL=SOURCE`` works too);
+    with several, each symbol needs exactly one ``SYMBOL=SOURCE``.
+    """
+    if len(symbols) == 1 and len(data) == 1:
+        return {symbols[0]: data[0].removeprefix(f"{symbols[0]}=")}
+    pairs: dict[str, str] = {}
+    for item in data:
+        name, sep, source = item.partition("=")
+        if not sep or name not in symbols or not source:
+            raise typer.BadParameter(
+                f"{item!r} is not SYMBOL=SOURCE for one of the --symbol values "
+                f"({', '.join(symbols)}); give e.g. --data {symbols[0]}=candles.parquet",
+                param_hint="'--data'")
+        if name in pairs:
+            raise typer.BadParameter(f"{name} has two sources ({pairs[name]!r}, {source!r}); "
+                                     "give one --data per symbol", param_hint="'--data'")
+        pairs[name] = source
+    missing = [s for s in symbols if s not in pairs]
+    if missing:
+        raise typer.BadParameter(f"no --data for {', '.join(missing)}; give --data SYMBOL=SOURCE "
+                                 "for every --symbol", param_hint="'--data'")
+    return pairs
+
+
+def _live_universe(model: str, symbols: list[str], replays: dict[str, str] | None,
+                   exchange: str | None, public_key: Path | None,
+                   policy_keys: dict[str, object], timeframe: str, speed: float, log: Path, *,
+                   max_bars: int | None, history: int | None, quiet: bool, allow_refused: bool,
+                   new_segment: bool, costs: Any, monitor_every: int) -> None:
+    """Several symbols of a universe bundle in one loop, each with its own bundle."""
+    from tradewind.artifacts.universe import load_universe
+    from tradewind.live import ExchangeSource, LiveLane, ReplaySource, SignalLog, run_live_many
+    from tradewind.live.ledger import paper_summary
+
+    universe = load_universe(model, public_key=public_key)
+    bundles = {s: universe.bundle(s) for s in symbols}  # an unknown symbol is refused by name
+    if replays is None:
+        from tradewind.data import make_exchange
+
+        market = make_exchange(str(exchange))
+    lanes = [LiveLane(
+        symbol=s, model=bundle, policy=bundle.policy.with_overrides(policy_keys, "--set"),
+        source=(ReplaySource(replays[s], speed, timeframe=timeframe) if replays is not None
+                else ExchangeSource(market, s, timeframe)),
+        monitor=_monitor_hook(s, timeframe) if monitor_every else None,
+    ) for s, bundle in bundles.items()]
+    with SignalLog(log) as signal_log:
+        results = run_live_many(lanes, log=signal_log, timeframe=timeframe, max_bars=max_bars,
+                                history=history, show=not quiet, console=console,
+                                allow_refused=allow_refused, new_segment=new_segment,
+                                costs=costs, monitor_every=max(monitor_every, 1))
+        summaries = [paper_summary(signal_log, s, timeframe) for s in symbols]
+    logged = sum(len(r.logged) for r in results.values())
+    console.print(f"{logged} new signal(s) logged to {log} "
+                  f"({', '.join(f'{s}: {len(results[s].logged)}' for s in symbols)})")
+    for line in summaries:
+        console.print(line, highlight=False)
 
 
 def _monitor_hook(symbol: str, timeframe: str) -> Callable[[Any, Any], list[str]]:

@@ -123,7 +123,7 @@ class SignalLog:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path)
-        self._bundle: str | None = None
+        self._bundles: dict[tuple[str, str], str] = {}  # (symbol, timeframe) → digest
         with self._conn:
             self._conn.execute(_SCHEMA)
             self._conn.execute(_SEGMENTS)
@@ -158,7 +158,7 @@ class SignalLog:
             model and ``new_segment`` is False; both digests are named.
         """
         current = self.current_bundle(symbol, timeframe)
-        self._bundle = bundle
+        self._bundles[(symbol, timeframe)] = bundle
         if current == bundle:
             return False
         last = self.last_timestamp(symbol, timeframe)
@@ -187,7 +187,8 @@ class SignalLog:
     def append(self, signal: Signal) -> bool:
         """Log ``signal``; False (and nothing written) when its bar is already logged.
 
-        The row records the digest given to :meth:`begin` (NULL when it was not called).
+        The row records the digest given to :meth:`begin` for the signal's symbol and
+        timeframe (NULL when it was not called), so one log serves several models at once.
         """
         with self._conn:
             cursor = self._conn.execute(
@@ -195,7 +196,8 @@ class SignalLog:
                 "confidence, payload, logged_at, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (signal.symbol, signal.timeframe, _stamp(signal.timestamp), signal.direction.value,
                  signal.confidence, json.dumps(signal.model_dump(mode="json"), sort_keys=True),
-                 datetime.now(UTC).strftime(_FORMAT), self._bundle),
+                 datetime.now(UTC).strftime(_FORMAT),
+                 self._bundles.get((signal.symbol, signal.timeframe))),
             )
         return cursor.rowcount == 1
 

@@ -222,5 +222,12 @@ class ReplaySource:
             return False
         if self.speed > 0:
             self.sleep(timeframe_seconds(self.timeframe) / self.speed)
+        return self.advance()
+
+    def advance(self) -> bool:
+        """Reveal the next bar now (a loop over several replays waits once for all of
+        them); False at the end of the file."""
+        if self.cursor >= len(self.frame):
+            return False
         self.cursor += 1
         return True
