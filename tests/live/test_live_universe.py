@@ -27,6 +27,7 @@ from tradewind.live import SignalLog
 from tradewind.pipeline.experiment import run_experiment
 from tradewind.policy import TradePolicy
 from tradewind.signals import signals_for_bars
+from universe_helpers import tiny_universe
 
 TRADEWIND = Path(sys.executable).parent / "tradewind"
 SYMBOLS = ("AAA/BTC", "BBB/BTC")
@@ -54,15 +55,7 @@ class Universe:
 
 
 def _raw(sources: list[dict[str, str]]) -> dict[str, Any]:
-    return {
-        "name": "universe", "seed": 2,
-        "features": {"sets": ["core15"]}, "labels": {"kind": "direction", "horizon": 1},
-        "lookback": 4, "split": {"n_folds": 2, "min_train": 0.5},
-        "model": {"name": "lstm", "hidden_size": 8, "num_layers": 1, "bidirectional": False},
-        "training": {"epochs": 2}, "bootstrap": {"n_boot": 100},
-        "registry": {"enabled": False}, "importance": {"enabled": False},
-        "data": {"sources": sources}, "universe": {"mode": "pooled"},
-    }
+    return tiny_universe(None, data={"sources": sources})
 
 
 @pytest.fixture(scope="module")

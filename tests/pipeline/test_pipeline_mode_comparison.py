@@ -24,28 +24,17 @@ from tradewind.pipeline.mode_comparison import compare_modes
 from tradewind.pipeline.prepare import Prepared, load_universe, prepare_universe
 from tradewind.report import render_html
 from tradewind.report.schema import ExperimentReport
+from universe_helpers import planted as _src
+from universe_helpers import tiny_universe
 
 TRADEWIND = Path(sys.executable).parent / "tradewind"
 SYMBOLS = ("AAA/USD", "BBB/USD", "CCC/USD")
 
 
-def _src(seed: int, bars: int = 1200) -> str:
-    return f"synthetic:planted?bars={bars}&seed={seed}&timeframe=1h"
-
-
 def _raw(mode: str = "pooled", compare: bool = True) -> dict[str, Any]:
-    return {
-        "name": "modes", "seed": 2,
-        "data": {"sources": [{"source": _src(1), "symbol": SYMBOLS[0]},
-                             {"source": _src(2, 1000), "symbol": SYMBOLS[1]},
-                             {"source": _src(3, 1100), "symbol": SYMBOLS[2]}]},
-        "universe": {"mode": mode, "compare_modes": compare},
-        "features": {"sets": ["core15"]}, "labels": {"kind": "direction", "horizon": 1},
-        "lookback": 4, "split": {"n_folds": 2, "min_train": 0.5},
-        "model": {"name": "lstm", "hidden_size": 8, "num_layers": 1, "bidirectional": False},
-        "training": {"epochs": 2}, "bootstrap": {"n_boot": 100},
-        "registry": {"enabled": False}, "importance": {"enabled": False},
-    }
+    sources = dict(zip(SYMBOLS, [_src(1), _src(2, 1000), _src(3, 1100)], strict=True))
+    return tiny_universe(sources, name="modes",
+                         universe={"mode": mode, "compare_modes": compare})
 
 
 @pytest.fixture(scope="module")

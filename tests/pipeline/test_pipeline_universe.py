@@ -21,23 +21,14 @@ from tradewind.config import Experiment, validate_section
 from tradewind.evaluation import classification_metrics
 from tradewind.exceptions import BundleError
 from tradewind.pipeline.experiment import run_experiment
+from universe_helpers import planted as _src
+from universe_helpers import tiny_universe
 
 TRADEWIND = Path(sys.executable).parent / "tradewind"
 
 
-def _src(seed: int, bars: int = 1200) -> str:
-    return f"synthetic:planted?bars={bars}&seed={seed}&timeframe=1h"
-
-
 def _raw(**extra: Any) -> dict[str, Any]:
-    return {
-        "name": "universe", "seed": 2,
-        "features": {"sets": ["core15"]}, "labels": {"kind": "direction", "horizon": 1},
-        "lookback": 4, "split": {"n_folds": 2, "min_train": 0.5},
-        "model": {"name": "lstm", "hidden_size": 8, "num_layers": 1, "bidirectional": False},
-        "training": {"epochs": 2}, "bootstrap": {"n_boot": 100},
-        "registry": {"enabled": False}, "importance": {"enabled": False}, **extra,
-    }
+    return tiny_universe(None, **extra)
 
 
 def _exp(sources: list[tuple[str, str]], mode: str, **extra: Any) -> Experiment:

@@ -24,28 +24,19 @@ from tradewind.models import build, parse_model_spec
 from tradewind.models.specs import SymbolEmbeddingSpec
 from tradewind.models.symbol_embedding import SymbolEmbedding
 from tradewind.pipeline.experiment import run_experiment
+from universe_helpers import planted as _src
+from universe_helpers import tiny_universe
 
 TRADEWIND = Path(sys.executable).parent / "tradewind"
 SYMBOLS = ["AAA/USD", "BBB/USD", "CCC/USD"]
 FOLDERS = ["AAA-USD", "BBB-USD", "CCC-USD"]
 
 
-def _src(seed: int, bars: int = 1200) -> str:
-    return f"synthetic:planted?bars={bars}&seed={seed}&timeframe=1h"
-
-
 SOURCES = [_src(1), _src(2, 1000), _src(3, 1100)]
 
 
 def _raw(**extra: Any) -> dict[str, Any]:
-    return {
-        "name": "universe", "seed": 2,
-        "features": {"sets": ["core15"]}, "labels": {"kind": "direction", "horizon": 1},
-        "lookback": 4, "split": {"n_folds": 2, "min_train": 0.5},
-        "model": {"name": "lstm", "hidden_size": 8, "num_layers": 1, "bidirectional": False},
-        "training": {"epochs": 2}, "bootstrap": {"n_boot": 100},
-        "registry": {"enabled": False}, "importance": {"enabled": False}, **extra,
-    }
+    return tiny_universe(None, **extra)
 
 
 def _exp(mode: str = "pooled", embedding: int = 2, **extra: Any) -> Experiment:
@@ -71,7 +62,8 @@ def bundles(embedded: Any) -> dict[str, Any]:
 
 def test_the_run_records_the_embedding(embedded: Any, bundles: dict[str, Any]) -> None:
     report = json.loads(embedded.report_json.read_text())
-    assert report["experiment"]["config"]["universe"] == {"mode": "pooled", "embedding": 2}
+    assert report["experiment"]["config"]["universe"] == {
+        "mode": "pooled", "embedding": 2, "compare_modes": False}
     assert report["universe"]["mode"] == "pooled"
     for index, (name, bundle) in enumerate(bundles.items()):
         assert bundle.manifest.symbol_embedding == {"dim": 2, "symbols": SYMBOLS, "index": index}

@@ -26,7 +26,7 @@ def _src(bars: int, seed: int, kind: str = "planted", timeframe: str = "1h") -> 
 
 @settings(max_examples=12, deadline=None)
 @given(
-    bars=st.lists(st.integers(150, 400), min_size=2, max_size=3),
+    bars=st.lists(st.integers(200, 400), min_size=2, max_size=3),  # > warm-up + 60 + horizon
     lookback=st.integers(1, 60),
 )
 def test_windows_never_cross_a_series_boundary(bars, lookback):

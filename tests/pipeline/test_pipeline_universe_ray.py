@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,27 +28,22 @@ from tradewind.pipeline.experiment import run_experiment
 from tradewind.pipeline.folds import run_fold
 from tradewind.pipeline.prepare import load_universe, prepare_universe
 from tradewind.pipeline.symbol_tasks import _scratch, train_symbols_on_ray
+from universe_helpers import planted, tiny_universe
 
 TRADEWIND = Path(sys.executable).parent / "tradewind"
 
 
 def _raw(**extra: Any) -> dict[str, Any]:
-    sources = [{"source": f"synthetic:planted?bars=1200&seed={seed}&timeframe=1h",
-                "symbol": name} for seed, name in ((1, "AAA/USD"), (2, "BBB/USD"))]
-    return {
-        "name": "universe-ray", "seed": 2, "data": {"sources": sources},
-        "features": {"sets": ["core15"]}, "labels": {"kind": "direction", "horizon": 1},
-        "lookback": 4, "split": {"n_folds": 2, "min_train": 0.5},
-        "model": {"name": "lstm", "hidden_size": 8, "num_layers": 1, "bidirectional": False},
-        "training": {"epochs": 2}, "bootstrap": {"n_boot": 100},
-        "registry": {"enabled": False}, "importance": {"enabled": False}, **extra,
-    }
+    return tiny_universe({"AAA/USD": planted(1), "BBB/USD": planted(2)}, name="universe-ray",
+                         **extra)
 
 
 @pytest.fixture(scope="module")
-def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One local Ray for the module (``--address local`` uses a running Ray as it is)."""
-    with ray_session(None, tmp_path_factory.mktemp("ray")):
+def local_ray() -> Iterator[None]:
+    """One local Ray for the module (``--address local`` uses a running Ray as it is); its
+    scratch folder is short, as Ray's unix socket paths must stay under 107 bytes (a
+    pytest temp folder under an xdist worker is longer)."""
+    with ray_session(None, Path(tempfile.mkdtemp(prefix="tw-ray-"))):
         yield
 
 

@@ -25,6 +25,7 @@ from tradewind.exceptions import BundleError, ConfigError, GateRefused
 from tradewind.pipeline.experiment import run_experiment
 from tradewind.serve import ServerThread, ServeSettings, create_app
 from tradewind.signals import signals_for_bars
+from universe_helpers import tiny_universe
 
 TRADEWIND = Path(sys.executable).parent / "tradewind"
 SOURCES = {"AAA/USD": "synthetic:planted?bars=900&seed=1&timeframe=1h",
@@ -33,17 +34,7 @@ OTHER = {"AAA/USD": "BBB/USD", "BBB/USD": "AAA/USD"}
 
 
 def _experiment() -> Experiment:
-    raw = {
-        "name": "universe", "seed": 2,
-        "data": {"sources": [{"source": s, "symbol": n} for n, s in SOURCES.items()]},
-        "universe": {"mode": "pooled"},
-        "features": {"sets": ["core15"]}, "labels": {"kind": "direction", "horizon": 1},
-        "lookback": 4, "split": {"n_folds": 2, "min_train": 0.5},
-        "model": {"name": "lstm", "hidden_size": 8, "num_layers": 1, "bidirectional": False},
-        "training": {"epochs": 2}, "bootstrap": {"n_boot": 100},
-        "registry": {"enabled": False}, "importance": {"enabled": False},
-    }
-    return validate_section(Experiment, raw, "test")
+    return validate_section(Experiment, tiny_universe(SOURCES), "test")
 
 
 @pytest.fixture(scope="module")
