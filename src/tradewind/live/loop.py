@@ -24,27 +24,26 @@ next bar close. :func:`run_live` is the one-lane case.
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import pandas as pd
 from rich.console import Console
 
-from tradewind.artifacts.bundle import Bundle, load_bundle
+from tradewind.artifacts.bundle import Bundle
 from tradewind.artifacts.digest import predictor_digest
-from tradewind.artifacts.verdict import BundleVerdict, admit, bundle_verdict
+from tradewind.artifacts.verdict import admit, bundle_verdict
 from tradewind.backtest.engine import BacktestConfig
-from tradewind.exceptions import ConfigError, FetchError, TradewindError
+from tradewind.exceptions import ConfigError, FetchError
 from tradewind.labels import LabelSpec
 from tradewind.live.ledger import PaperLedger
 from tradewind.live.log import SignalLog
+from tradewind.live.model_ref import Predictor, resolve_model
 from tradewind.live.outcomes import resolve_outcomes
-from tradewind.live.retrain import Retrainer, RetrainFinished, RetrainSchedule
+from tradewind.live.retrain import Retrainer, RetrainSchedule
 from tradewind.live.sources import CandleSource, ExchangeSource, ReplaySource
+from tradewind.live.takeover import Follow, Takeover, retrain_tick, wait_for_retrain
 from tradewind.policy import TradePolicy
 from tradewind.signals.ensemble import Ensemble
 from tradewind.signals.generate import signal_from_bundle
@@ -61,7 +60,6 @@ __all__ = [
     "run_live_many",
 ]
 
-Predictor = Bundle | Ensemble
 MonitorHook = Callable[[SignalLog, "Predictor"], Sequence[str]]
 """Checks a log against its model and returns warnings in sentences (see ``tradewind.monitor``)."""
 
@@ -81,46 +79,6 @@ class LiveResult:
     retrains_failed: int = 0
     switched_to: list[str] = field(default_factory=list)
     monitor_warnings: list[str] = field(default_factory=list)
-
-
-def resolve_model(
-    ref: Bundle | Ensemble | str | Path, *, tracking_uri: str | None = None,
-    registry_root: Path = Path("runs"), download_dir: Path | None = None,
-    public_key: Path | None = None,
-) -> tuple[Predictor, str | None]:
-    """A bundle/ensemble and its registry version from a bundle, a directory or a registry ref.
-
-    A string that is not an existing directory is a registry version, alias
-    (``"champion"``) or run id, downloaded with ``Registry.download_bundle`` into
-    ``download_dir``; without one, into a temporary folder removed as soon as the bundle is
-    loaded (the model lives in memory), so no start leaves a bundle copy behind.
-    With ``public_key`` a bundle loaded from files must carry a valid signature by it.
-    """
-    if isinstance(ref, Bundle | Ensemble):
-        return ref, None
-    path = Path(ref)
-    if path.is_dir():
-        return load_bundle(path, public_key=public_key), None
-    from tradewind.artifacts import Registry
-
-    registry = Registry(tracking_uri, root=Path(registry_root))
-    if download_dir is not None:
-        loaded = load_bundle(registry.download_bundle(str(ref), Path(download_dir)),
-                             public_key=public_key)
-    else:
-        staging = Path(tempfile.mkdtemp(prefix="tradewind-live-"))
-        try:
-            loaded = load_bundle(registry.download_bundle(str(ref), staging / "bundle"),
-                                 public_key=public_key)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        loaded.path = None
-    version = str(ref)
-    for row in registry.list_versions():
-        if str(ref) in row.aliases or str(ref) in (str(row.version), row.run_id):
-            version = str(row.version)
-            break
-    return loaded, version
 
 
 def format_signal(signal: Signal) -> str:
@@ -234,7 +192,7 @@ def run_live(
     shared = _shared(log, timeframe, max_bars=max_bars, history=history, show=show,
                      console=console, allow_refused=allow_refused, new_segment=new_segment,
                      costs=costs, paper=paper, monitor_every=monitor_every,
-                     follow=_Follow(follow_ref, allow_refused, public_key),
+                     follow=Follow(follow_ref, allow_refused, public_key),
                      policy_overrides=policy_overrides)
     spec = LiveLane(symbol=symbol, model=bundle_or_ref, source=source, policy=policy,
                     model_version=model_version, override_reason=override_reason,
@@ -292,7 +250,7 @@ def run_live_many(
     shared = _shared(log, timeframe, max_bars=max_bars, history=history, show=show,
                      console=console, allow_refused=allow_refused, new_segment=new_segment,
                      costs=costs, paper=paper, monitor_every=monitor_every,
-                     follow=_Follow(None, allow_refused, None), policy_overrides=None)
+                     follow=Follow(None, allow_refused, None), policy_overrides=None)
     built = [_Lane(spec, shared, speed=speed, what=f"live {spec.symbol}") for spec in lanes]
     _run_lanes(built)
     return {lane.symbol: lane.result for lane in built}
@@ -314,13 +272,13 @@ class _Shared:
     costs: BacktestConfig | None
     paper: bool
     monitor_every: int
-    follow: _Follow
+    follow: Follow
     policy_overrides: dict[str, object] | None
 
 
 def _shared(log: SignalLog, timeframe: str, *, max_bars: int | None, history: int | None,
             show: bool, console: Console | None, allow_refused: bool, new_segment: bool,
-            costs: BacktestConfig | None, paper: bool, monitor_every: int, follow: _Follow,
+            costs: BacktestConfig | None, paper: bool, monitor_every: int, follow: Follow,
             policy_overrides: dict[str, object] | None) -> _Shared:
     """The shared settings, checked."""
     if monitor_every < 1:
@@ -379,7 +337,7 @@ class _Lane:
         self.result = LiveResult()
         self.stored: pd.Timestamp | None = None
         self.done: pd.Timestamp | None = None
-        self.switch_to: _Takeover | None = None
+        self.switch_to: Takeover | None = None
 
     def start(self) -> None:
         """Begin (or continue) the log segment and finish what a kill interrupted."""
@@ -461,12 +419,12 @@ class _Lane:
                     ts == result.logged[-1].timestamp and len(result.logged) % s.monitor_every == 0:
                 _monitor_tick(self.monitor, s.log, predictor, result, s.out)
         if self.retrainer is not None:
-            self.switch_to = _retrain_tick(self.retrainer, ts + s.step, result, s.out, s.follow,
+            self.switch_to = retrain_tick(self.retrainer, ts + s.step, result, s.out, s.follow,
                                            predictor) or self.switch_to
 
     def finish(self) -> None:
         """The lane ended: wait for a running retrain so its end is recorded."""
-        _finish(self.retrainer, self.result, self.shared.out)
+        wait_for_retrain(self.retrainer, self.result, self.shared.out)
 
     def stop(self) -> None:
         """The loop failed: stop a running retrain."""
@@ -555,79 +513,6 @@ def _trained_until(predictor: Predictor) -> pd.Timestamp | None:
 def _label_spec(predictor: Predictor) -> LabelSpec:
     bundle = predictor.bundles[0] if isinstance(predictor, Ensemble) else predictor
     return bundle.label_spec
-
-
-@dataclass(frozen=True)
-class _Follow:
-    """The registry ref to resolve again after a retrain, and how to admit what it names."""
-
-    ref: str | None
-    allow_refused: bool
-    public_key: Path | None
-
-
-class _Takeover(NamedTuple):
-    """A new champion, its registry version and its admitted verdict."""
-
-    predictor: Predictor
-    version: str | None
-    verdict: BundleVerdict
-
-
-def _retrain_tick(retrainer: Retrainer, bar_clock: pd.Timestamp, result: LiveResult,
-                  out: Console, follow: _Follow, predictor: Predictor) -> _Takeover | None:
-    """Poll the running retrain, start a due one; the new champion when one took over."""
-    finished = retrainer.poll()
-    new = None if finished is None else _finished(retrainer, finished, result, out, follow,
-                                                   predictor)
-    if retrainer.maybe_start(bar_clock):
-        result.retrains_started += 1
-        out.print(f"{bar_clock:%Y-%m-%d %H:%M} retrain started: {' '.join(retrainer.command())}",
-                  highlight=False)
-    return new
-
-
-def _finished(retrainer: Retrainer, finished: RetrainFinished, result: LiveResult,
-              out: Console, follow: _Follow, predictor: Predictor) -> _Takeover | None:
-    if not finished.ok:
-        result.retrains_failed += 1
-        tail = finished.stderr_tail.strip().splitlines()[-1:] or ["(no stderr)"]
-        out.print(f"[yellow]warning:[/] retrain exited {finished.exit_code}: {tail[0]} "
-                  "(recorded in the log's retrains table); the live loop goes on", highlight=False)
-        return None
-    if follow.ref is None:
-        return None
-    s = retrainer.schedule
-    try:
-        fresh, fresh_version = resolve_model(follow.ref, tracking_uri=s.tracking_uri,
-                                             registry_root=s.registry_root,
-                                             public_key=follow.public_key)
-        if predictor_digest(fresh) == predictor_digest(predictor):
-            return None
-        from tradewind.artifacts import Registry
-
-        override = None if fresh_version is None else Registry(
-            s.tracking_uri, root=Path(s.registry_root)).override_reason(fresh_version)
-        fresh_verdict = admit(bundle_verdict(fresh, override_reason=override),
-                              allow_refused=follow.allow_refused, what="live")
-        fresh.check_timeframe(retrainer.timeframe, "live")
-    except TradewindError as err:
-        out.print(f"[yellow]warning:[/] {follow.ref!r} after the retrain: {err}; keeping the "
-                  "current model", highlight=False)
-        return None
-    result.switched_to.append(predictor_digest(fresh))
-    return _Takeover(fresh, fresh_version, fresh_verdict)
-
-
-def _finish(retrainer: Retrainer | None, result: LiveResult, out: Console) -> LiveResult:
-    """The source ended: wait for a running retrain so its end is recorded."""
-    if retrainer is not None and retrainer.running:
-        finished = retrainer.poll(wait=True)
-        if finished is not None and not finished.ok:
-            result.retrains_failed += 1
-            out.print(f"[yellow]warning:[/] retrain exited {finished.exit_code} (recorded in "
-                      "the log's retrains table)", highlight=False)
-    return result
 
 
 def _monitor_tick(monitor: MonitorHook, log: SignalLog, predictor: Predictor,

@@ -11,7 +11,7 @@ from tradewind.artifacts.bundle import Bundle, load_bundle
 from tradewind.artifacts.digest import bundle_digest
 from tradewind.exceptions import BundleError, ConfigError
 from tradewind.live.log import SignalLog
-from tradewind.live.loop import resolve_model
+from tradewind.live.model_ref import resolve_model
 
 __all__ = ["bundle_for_log", "load_monitored"]
 
