@@ -132,3 +132,15 @@ def test_source_and_sources_together_are_refused():
 def test_one_series_sections_are_refused_with_several_series():
     with pytest.raises(ConfigError, match=r"export\.format: measured for one series only"):
         _exp([{"source": _src(300, 1)}, {"source": _src(300, 2)}], export={"format": "json"})
+
+
+def test_each_series_view_shares_the_stacked_arrays():
+    exp = _exp([{"source": _src(300, 1), "symbol": "A"}, {"source": _src(250, 2), "symbol": "B"}])
+    prep = prepare_universe(exp, load_universe(exp))
+    for s in range(prep.n_series):
+        view = prep.view(s)
+        lo, hi = prep.offsets[s], prep.offsets[s + 1]
+        for name in ("X", "y", "forward_return", "last_return"):
+            assert np.shares_memory(getattr(view, name), getattr(prep, name)), name
+            np.testing.assert_array_equal(getattr(view, name), getattr(prep, name)[lo:hi])
+        assert len(view.features.frame) == 0 and view.features.names == prep.features.names

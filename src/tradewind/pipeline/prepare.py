@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -166,9 +166,9 @@ def stack_series(parts: list[Prepared], symbols: tuple[str, ...]) -> Prepared:
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     digest = hashlib.sha256("|".join(f"{n}={p.fingerprint}" for n, p in
                                      zip(symbols, parts, strict=True)).encode()).hexdigest()
-    return Prepared(
+    stacked = Prepared(
         candles=pd.concat([p.candles for p in parts]),
-        features=first.features,
+        features=_names_only(first.features),
         index=pd.DatetimeIndex(np.concatenate([p.index.as_unit("ns").asi8 for p in parts]),
                                tz="UTC"),
         X=np.vstack([p.X for p in parts]),
@@ -184,6 +184,26 @@ def stack_series(parts: list[Prepared], symbols: tuple[str, ...]) -> Prepared:
         parts=tuple(parts),
         series=np.repeat(np.arange(len(parts), dtype=np.int64), lengths),
         offsets=offsets,
+    )
+    stacked.parts = tuple(_sharing(p, stacked, int(a), int(b))
+                          for p, a, b in zip(parts, offsets[:-1], offsets[1:], strict=True))
+    return stacked
+
+
+def _names_only(features: Features) -> Features:
+    """``features`` without its frames (their values are ``Prepared.X`` / ``side``), so a
+    prepared series holds its feature matrix once."""
+    return replace(features, frame=features.frame.iloc[:0],
+                   side=None if features.side is None else features.side.iloc[:0])
+
+
+def _sharing(part: Prepared, stacked: Prepared, a: int, b: int) -> Prepared:
+    """``part`` over rows ``a:b`` of the stacked arrays (views, not copies): the universe
+    holds every feature matrix once, stacked (memory ≈ the stacked matrices)."""
+    return replace(
+        part, features=_names_only(part.features), X=stacked.X[a:b],
+        side=None if stacked.side is None else stacked.side[a:b], y=stacked.y[a:b],
+        forward_return=stacked.forward_return[a:b], last_return=stacked.last_return[a:b],
     )
 
 
