@@ -193,8 +193,11 @@ def stack_series(parts: list[Prepared], symbols: tuple[str, ...]) -> Prepared:
 def _names_only(features: Features) -> Features:
     """``features`` without its frames (their values are ``Prepared.X`` / ``side``), so a
     prepared series holds its feature matrix once."""
-    return replace(features, frame=features.frame.iloc[:0],
-                   side=None if features.side is None else features.side.iloc[:0])
+    def empty(frame: pd.DataFrame) -> pd.DataFrame:  # a deep copy: a slice keeps the values
+        return frame.iloc[:0].copy(deep=True)
+
+    return replace(features, frame=empty(features.frame),
+                   side=None if features.side is None else empty(features.side))
 
 
 def _sharing(part: Prepared, stacked: Prepared, a: int, b: int) -> Prepared:
