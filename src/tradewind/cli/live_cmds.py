@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tradewind.cli.common import AllowRefusedOption, ReferenceOption, SetOption, console
+from tradewind.cli.common import AllowRefusedOption, SetOption, console
 
 __all__ = ["live", "split_live_overrides"]
 
@@ -80,7 +80,12 @@ def live(
         help="Check the log every N new signals (realised vs promised, drift, class shares; "
              "see tradewind monitor) and warn on a breach; 0 = never.", min=0)] = 100,
     set_: SetOption = None,
-    reference: ReferenceOption = None,
+    reference: Annotated[list[str] | None, typer.Option(
+        "--reference", metavar="NAME=SOURCE",
+        help="NAME=SOURCE: one of the bundle's features.cross references; with --data a file "
+             "or data source read alongside, with --exchange a symbol of that exchange (e.g. "
+             "btc=BTC/USDT). Repeat for each; required for a bundle with cross-asset features.",
+        show_default=False)] = None,
 ) -> None:
     """Run the live loop: closed bars only, one logged signal per bar, resumable.
 
