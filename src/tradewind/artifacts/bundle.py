@@ -212,8 +212,8 @@ class Bundle:
             f"this bundle's features use reference instruments (features.cross: {wanted}) "
             "but no reference candles were given. From Python pass references={name: "
             "candles} covering the same bars (Bundle.predict_proba(..., references=...)); "
-            "`tradewind signal` and `backtest` take --reference NAME=SOURCE; serve and live "
-            "do not take reference candles"
+            "`tradewind signal`, `backtest` and `live` take --reference NAME=SOURCE; "
+            "/v1/signal takes them as 'references'"
         )
 
     def predict_logits(self, feats: Features, ends: np.ndarray | None = None) -> np.ndarray:

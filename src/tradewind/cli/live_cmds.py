@@ -80,6 +80,12 @@ def live(
         help="Check the log every N new signals (realised vs promised, drift, class shares; "
              "see tradewind monitor) and warn on a breach; 0 = never.", min=0)] = 100,
     set_: SetOption = None,
+    reference: Annotated[list[str] | None, typer.Option(
+        "--reference", metavar="NAME=SOURCE",
+        help="NAME=SOURCE: one of the bundle's features.cross references; with --data a file "
+             "or data source read alongside, with --exchange a symbol of that exchange (e.g. "
+             "btc=BTC/USDT). Repeat for each; required for a bundle with cross-asset features.",
+        show_default=False)] = None,
 ) -> None:
     """Run the live loop: closed bars only, one logged signal per bar, resumable.
 
@@ -92,6 +98,11 @@ def live(
     Several ``--symbol`` need a universe bundle (the ``bundle/`` folder of a run over
     ``data.sources``) and run in one loop, each symbol with its own bundle, log rows and
     paper ledger; replays take ``--data SYMBOL=SOURCE`` per symbol.
+
+    A bundle with cross-asset features needs ``--reference NAME=SOURCE`` for each of its
+    references: with ``--data`` a file or data source replayed alongside, with
+    ``--exchange`` a symbol of the same exchange. Each bar's signal sees only the reference
+    bars closed by that bar's close.
     """
     if not data and exchange is None:
         raise typer.BadParameter("give --exchange ID for live bars or --data FILE to replay a file",
@@ -130,7 +141,7 @@ def live(
         _live_universe(model, symbols, replays, exchange, require_signed, policy_keys, timeframe,
                        speed, log, max_bars=max_bars, history=history, quiet=quiet,
                        allow_refused=allow_refused, new_segment=new_segment, costs=costs,
-                       monitor_every=monitor_every)
+                       monitor_every=monitor_every, reference=reference)
         return
     symbol_ = symbols[0]
     predictor, version = resolve_model(model, tracking_uri=tracking_uri, registry_root=registry_root,
@@ -141,12 +152,15 @@ def live(
         from tradewind.artifacts import Registry
 
         override = Registry(tracking_uri, root=registry_root).override_reason(version)
+    market = None
     if replays is not None:
         source = ReplaySource(replays[symbol_], speed, timeframe=timeframe)
     else:
         from tradewind.data import make_exchange
 
-        source = ExchangeSource(make_exchange(str(exchange)), symbol_, timeframe)
+        market = make_exchange(str(exchange))
+        source = ExchangeSource(market, symbol_, timeframe)
+    references = _reference_sources(predictor, reference, market, timeframe)
     with SignalLog(log) as signal_log:
         result = run_live(predictor, source=source, log=signal_log, policy=policy, symbol=symbol_,
                           timeframe=timeframe, max_bars=max_bars, history=history,
@@ -156,7 +170,7 @@ def live(
                           follow_ref=None if Path(model).is_dir() else model,
                           policy_overrides=policy_keys, public_key=require_signed,
                           monitor=_monitor_hook(symbol_, timeframe) if monitor_every else None,
-                          monitor_every=max(monitor_every, 1))
+                          monitor_every=max(monitor_every, 1), references=references)
         summary = paper_summary(signal_log, symbol_, timeframe)
     console.print(f"{len(result.logged)} new signal(s) logged to {log}")
     console.print(summary, highlight=False)
@@ -202,7 +216,8 @@ def _live_universe(model: str, symbols: list[str], replays: dict[str, str] | Non
                    exchange: str | None, public_key: Path | None,
                    policy_keys: dict[str, object], timeframe: str, speed: float, log: Path, *,
                    max_bars: int | None, history: int | None, quiet: bool, allow_refused: bool,
-                   new_segment: bool, costs: Any, monitor_every: int) -> None:
+                   new_segment: bool, costs: Any, monitor_every: int,
+                   reference: list[str] | None) -> None:
     """Several symbols of a universe bundle in one loop, each with its own bundle."""
     from tradewind.artifacts.universe import load_universe
     from tradewind.live import ExchangeSource, LiveLane, ReplaySource, SignalLog, run_live_many
@@ -210,6 +225,7 @@ def _live_universe(model: str, symbols: list[str], replays: dict[str, str] | Non
 
     universe = load_universe(model, public_key=public_key)
     bundles = {s: universe.bundle(s) for s in symbols}  # an unknown symbol is refused by name
+    market = None
     if replays is None:
         from tradewind.data import make_exchange
 
@@ -219,6 +235,7 @@ def _live_universe(model: str, symbols: list[str], replays: dict[str, str] | Non
         source=(ReplaySource(replays[s], speed, timeframe=timeframe) if replays is not None
                 else ExchangeSource(market, s, timeframe)),
         monitor=_monitor_hook(s, timeframe) if monitor_every else None,
+        references=_reference_sources(bundle, reference, market, timeframe),
     ) for s, bundle in bundles.items()]
     with SignalLog(log) as signal_log:
         results = run_live_many(lanes, log=signal_log, timeframe=timeframe, max_bars=max_bars,
@@ -231,6 +248,29 @@ def _live_universe(model: str, symbols: list[str], replays: dict[str, str] | Non
                   f"({', '.join(f'{s}: {len(results[s].logged)}' for s in symbols)})")
     for line in summaries:
         console.print(line, highlight=False)
+
+
+def _reference_sources(predictor: Any, pairs: list[str] | None, market: Any,
+                       timeframe: str) -> dict[str, Any] | None:
+    """``--reference NAME=SOURCE`` → each reference's candle source: a replayed file
+    (``market`` None: the loop replays ``--data``) or the exchange's candles of symbol
+    SOURCE. A model whose references are not all named is refused here, before any bar."""
+    from tradewind.features.cross import reference_pairs
+    from tradewind.live import ExchangeSource, ReplaySource
+    from tradewind.live.references import cross_of
+
+    cross = cross_of(predictor, "live")
+    sources = reference_pairs(cross, pairs)
+    if sources is None:
+        return None
+    out: dict[str, Any] = {}
+    for spec in cross:
+        if market is None:
+            out[spec.name] = ReplaySource(sources[spec.name], 0.0, timeframe=spec.timeframe)
+        else:
+            out[spec.name] = ExchangeSource(market, sources[spec.name],
+                                            spec.timeframe or timeframe)
+    return out
 
 
 def _monitor_hook(symbol: str, timeframe: str) -> Callable[[Any, Any], list[str]]:

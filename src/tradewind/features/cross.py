@@ -45,6 +45,7 @@ __all__ = [
     "check_references",
     "cross_columns",
     "load_references",
+    "reference_pairs",
     "reference_warmup",
     "references_from_pairs",
 ]
@@ -62,10 +63,10 @@ def load_references(cross: Sequence[CrossSpec]) -> dict[str, pd.DataFrame]:
     return {spec.name: load(spec.source, timeframe=spec.timeframe) for spec in cross}
 
 
-def references_from_pairs(
+def reference_pairs(
     cross: Sequence[CrossSpec], pairs: Sequence[str] | None, option: str = "--reference"
-) -> dict[str, pd.DataFrame] | None:
-    """Load the reference candles a command line names as ``NAME=SOURCE`` pairs.
+) -> dict[str, str] | None:
+    """The source of each reference a command line names as ``NAME=SOURCE`` pairs.
 
     None when the spec has no references and no pair is given. Each reference of ``cross``
     must be named exactly once (a bundle never falls back to its training sources).
@@ -93,7 +94,18 @@ def references_from_pairs(
             + ("; " if missing and extra else "")
             + (f"unexpected {extra}" if extra else "")
         )
-    return {name: load(sources[name], timeframe=spec.timeframe) for name, spec in known.items()}
+    return {name: sources[name] for name in known}
+
+
+def references_from_pairs(
+    cross: Sequence[CrossSpec], pairs: Sequence[str] | None, option: str = "--reference"
+) -> dict[str, pd.DataFrame] | None:
+    """Load the reference candles a command line names as ``NAME=SOURCE`` pairs
+    (checked by :func:`reference_pairs`)."""
+    sources = reference_pairs(cross, pairs, option)
+    if sources is None:
+        return None
+    return {spec.name: load(sources[spec.name], timeframe=spec.timeframe) for spec in cross}
 
 
 def check_references(

@@ -24,7 +24,7 @@ next bar close. :func:`run_live` is the one-lane case.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from tradewind.live.ledger import PaperLedger
 from tradewind.live.log import SignalLog
 from tradewind.live.model_ref import Predictor, resolve_model
 from tradewind.live.outcomes import resolve_outcomes
+from tradewind.live.references import ReferenceFeed, cross_of
 from tradewind.live.retrain import Retrainer, RetrainSchedule
 from tradewind.live.sources import CandleSource, ExchangeSource, ReplaySource
 from tradewind.live.takeover import Follow, Takeover, retrain_tick, wait_for_retrain
@@ -103,7 +104,8 @@ class LiveLane:
     symbol's own: ``load_universe(path).bundle(symbol)``); ``policy`` replaces the model's
     trade policy; ``model_version`` and ``override_reason`` are its registry version and
     audited gate override, if any; ``monitor`` checks this symbol's rows of the log (see
-    :func:`run_live`).
+    :func:`run_live`); ``references`` are the candle sources of the model's
+    ``features.cross`` references by name (see :func:`run_live`).
     """
 
     symbol: str
@@ -113,6 +115,7 @@ class LiveLane:
     model_version: str | None = None
     override_reason: str | None = None
     monitor: MonitorHook | None = None
+    references: Mapping[str, CandleSource] | None = None
 
 
 def run_live(
@@ -140,6 +143,7 @@ def run_live(
     public_key: Path | None = None,
     monitor: MonitorHook | None = None,
     monitor_every: int = 100,
+    references: Mapping[str, CandleSource] | None = None,
 ) -> LiveResult:
     """Emit, log and print a signal at every bar close until the source ends or ``max_bars``.
 
@@ -188,6 +192,11 @@ def run_live(
         Every ``monitor_every`` new signals, ``monitor(log, model)`` checks the log (realised
         vs promised, drift, class shares); each sentence it returns is printed and logged
         as a warning. A failing check is a warning too: it never stops the loop.
+    references:
+        For a model with cross-asset features: each ``features.cross`` reference's candle
+        source by name (:class:`ReplaySource` of its file, or :class:`ExchangeSource` of
+        its symbol). Each bar's signal sees only the reference bars closed by that bar's
+        close (:mod:`tradewind.live.references`). Refused at start when one is missing.
     """
     shared = _shared(log, timeframe, max_bars=max_bars, history=history, show=show,
                      console=console, allow_refused=allow_refused, new_segment=new_segment,
@@ -196,7 +205,7 @@ def run_live(
                      policy_overrides=policy_overrides)
     spec = LiveLane(symbol=symbol, model=bundle_or_ref, source=source, policy=policy,
                     model_version=model_version, override_reason=override_reason,
-                    monitor=monitor)
+                    monitor=monitor, references=references)
     lane = _Lane(spec, shared, speed=speed, what="live", retrain=retrain)
     _run_lanes([lane])
     return lane.result
@@ -307,6 +316,10 @@ class _Lane:
         self.verdict = admit(bundle_verdict(predictor, override_reason=spec.override_reason),
                              allow_refused=shared.allow_refused, what=what)
         predictor.check_timeframe(shared.timeframe, what)
+        cross = cross_of(predictor, what)
+        self.references = ReferenceFeed(
+            cross, spec.references,
+            predictor.feature_spec.params if isinstance(predictor, Bundle) else None, what)
         source = spec.source
         if timeframe_seconds(source.timeframe) != timeframe_seconds(shared.timeframe):
             raise ConfigError(
@@ -383,6 +396,8 @@ class _Lane:
             s.log.store_candles(symbol, tf, fresh_candles)
             self.stored = fresh_candles.index[-1]
         fresh = candles.index if done is None else candles.index[candles.index > done]
+        if self.references and len(fresh):
+            self.references.poll(candles.index[0], candles.index[-1] + s.step)
         for ts in fresh:
             self._bar(candles, ts)
             if s.max_bars is not None and len(self.result.logged) >= s.max_bars:
@@ -408,7 +423,9 @@ class _Lane:
         if len(upto) >= predictor.min_candles:
             upto, warnings = apply_bundle_gap_policy(predictor, upto, tf,
                                                      where=f"live {symbol} {tf}")
-            sig = _signal(predictor, upto, self.trading, symbol, tf, self.version).model_copy(
+            refs = self.references.upto(ts + s.step) if self.references else None
+            sig = _signal(predictor, upto, self.trading, symbol, tf, self.version,
+                          refs).model_copy(
                 update={**self.verdict.signal_fields, "warnings": warnings})
             if s.log.append(sig):
                 result.logged.append(sig)
@@ -529,9 +546,10 @@ def _monitor_tick(monitor: MonitorHook, log: SignalLog, predictor: Predictor,
 
 
 def _signal(predictor: Predictor, candles: pd.DataFrame, policy: TradePolicy | None, symbol: str,
-            timeframe: str, version: str | None) -> Signal:
+            timeframe: str, version: str | None,
+            references: Mapping[str, pd.DataFrame] | None = None) -> Signal:
     if isinstance(predictor, Ensemble):
         return predictor.signal(candles, policy, symbol=symbol, timeframe=timeframe,
                                 model_version=version)
     return signal_from_bundle(predictor, candles, policy, symbol=symbol, timeframe=timeframe,
-                              model_version=version)
+                              model_version=version, references=references)

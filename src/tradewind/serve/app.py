@@ -40,7 +40,7 @@ from tradewind.serve.inference import (
 )
 from tradewind.serve.metrics import ServeMetrics
 from tradewind.serve.monitoring import MonitorGauges, MonitorPoller
-from tradewind.serve.payloads import candle_arrays, candles_frame, read_body
+from tradewind.serve.payloads import candle_arrays, candles_frame, read_body, reference_frames
 from tradewind.serve.schemas import HealthOut, ModelOut, PredictOut, PredictRequest, SignalRequest
 from tradewind.serve.settings import ServeSettings
 from tradewind.signals import Signal
@@ -136,7 +136,8 @@ def _model_out(loaded: LoadedModel, holder: ModelHolder) -> ModelOut:
         override_reason=loaded.verdict.override_reason,
         allowed_refused=loaded.verdict.allowed_refused,
         classes=list(manifest.classes), feature_names=list(manifest.feature_names),
-        side_names=list(manifest.side_names), lookback=manifest.lookback,
+        side_names=list(manifest.side_names),
+        references={c.name: c.source for c in loaded.feature_spec.cross}, lookback=manifest.lookback,
         warmup_bars=manifest.warmup_bars, min_candles=loaded.bundle.min_candles,
         model=manifest.model, last_reload_error=holder.last_error,
     )
@@ -264,6 +265,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 f"{n} candles given, this model needs at least {bundle.min_candles} "
                 f"(warm-up {bundle.manifest.warmup_bars} + lookback {bundle.lookback})")
         candles = candles_frame(stamps, values, columnar=columnar)
+        references = reference_frames(body.references, loaded.feature_spec.cross,
+                                      max_candles=settings.max_candles)
         policy = loaded.policy(settings.policy)  # validated when the bundle was loaded
         try:
             candles, warnings = apply_bundle_gap_policy(bundle, candles, body.timeframe,
@@ -271,11 +274,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
             signal = latest_signal(bundle, candles, policy, symbol=body.symbol,
                                    timeframe=body.timeframe, model_version=loaded.version,
                                    fingerprint=loaded.fingerprint,
-                                   feature_spec=loaded.feature_spec)
+                                   feature_spec=loaded.feature_spec, references=references)
         except ConfigError as err:  # only the timeframe can be wrong here: the policy is known
             raise InputError(("body", "timeframe"), str(err)) from None
         except TradewindError as err:  # malformed bars, too little history after gaps, …
-            raise InputError(("body", "candles"), str(err)) from None
+            where = "references" if references and "features.cross" in str(err) else "candles"
+            raise InputError(("body", where), str(err)) from None
         signal = signal.model_copy(update={**loaded.verdict.signal_fields, "warnings": warnings})
         probs = signal.probabilities
         metrics.predictions("/v1/signal", [max(probs, key=probs.__getitem__)])

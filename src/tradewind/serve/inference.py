@@ -6,6 +6,7 @@ so the server answers 422 naming the field instead of failing inside the model.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -150,6 +151,7 @@ def latest_signal(
     model_version: str | None,
     fingerprint: str,
     feature_spec: FeatureSpec | None = None,
+    references: Mapping[str, pd.DataFrame] | None = None,
 ) -> Signal:
     """The newest bar's signal: equal to :func:`tradewind.signals.signal_from_bundle`.
 
@@ -161,7 +163,8 @@ def latest_signal(
     """
     check_candles(candles, f"signals for {symbol}")
     bundle.check_timeframe(candles, f"signals for {symbol}", declared=timeframe)
-    proba = bundle.predict_proba(candles, last_only=True, feature_spec=feature_spec)
+    proba = bundle.predict_proba(candles, last_only=True, feature_spec=feature_spec,
+                                 references=references)
     return signals_from_proba(
         proba, candles, policy, symbol=symbol,
         timeframe=resolve_timeframe(timeframe, candles, bundle.manifest.data),

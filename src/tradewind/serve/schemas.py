@@ -106,6 +106,11 @@ class SignalRequest(BaseModel):
         "list of {timestamp, open, high, low, close, volume} objects or as one object of six "
         "equally long lists {timestamp: [...], open: [...], ...} (smaller, parses faster)."
     )
+    references: dict[str, Candles] | None = Field(None, description=(
+        "Only for a bundle with cross-asset features (features.cross): the candles of each "
+        "reference instrument by its name in the bundle (GET /v1/models' references), in "
+        "the same form as candles, covering the same bars (and their warm-up). Required "
+        "for such a bundle, refused for any other."))
 
 
 class PredictRequest(BaseModel):
@@ -171,6 +176,9 @@ class ModelOut(BaseModel):
     classes: list[str]
     feature_names: list[str]
     side_names: list[str]
+    references: dict[str, str] = Field(
+        default_factory=dict, description="Cross-asset references by name, each with the "
+        "source it was trained on: /v1/signal needs their candles as 'references'.")
     lookback: int
     warmup_bars: int
     min_candles: int
