@@ -109,7 +109,8 @@ def test_models_health_and_openapi(client: httpx.Client, bundle_dir: Path) -> No
     assert models["feature_names"] == bundle.manifest.feature_names
     assert models["lookback"] == bundle.lookback and models["min_candles"] == bundle.min_candles
     assert client.get("/healthz").json() == {"status": "ok", "model_name": "unit",
-                                             "model_version": None, "worker_pid": os.getpid()}
+                                             "model_version": None, "worker_pid": os.getpid(),
+                                             "symbols": []}
     spec = client.get("/openapi.json").json()
     assert {"/v1/signal", "/v1/predict", "/v1/models", "/healthz", "/metrics"} <= set(spec["paths"])
     schemas = spec["components"]["schemas"]

@@ -16,12 +16,13 @@ import httpx
 import pandas as pd
 import pytest
 
-from tradewind.artifacts.bundle import load_bundle, save_bundle
+from tradewind.artifacts.bundle import WEIGHTS, load_bundle, save_bundle
+from tradewind.artifacts.signing import SIGNATURE, new_keypair
 from tradewind.artifacts.universe import UNIVERSE_INDEX, bundle_for, load_universe
 from tradewind.backtest.of_bundle import backtest_bundle
 from tradewind.config import BacktestSpec, Experiment, validate_section
 from tradewind.data import load
-from tradewind.exceptions import BundleError, ConfigError, GateRefused
+from tradewind.exceptions import BundleError, ConfigError, GateRefused, SignatureError
 from tradewind.pipeline.experiment import run_experiment
 from tradewind.serve import ServerThread, ServeSettings, create_app
 from tradewind.signals import signals_for_bars
@@ -149,6 +150,11 @@ def test_models_lists_the_symbols_served(client: httpx.Client, universe_dir: Pat
     assert other["source"] == str((universe_dir / "BBB-USD").resolve())
     bad = client.get("/v1/models", params={"symbol": "ZZZ/USD"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "symbol"]
+    assert client.get("/healthz").json()["symbols"] == ["AAA/USD", "BBB/USD"]
+    metrics = client.get("/metrics").text
+    for info in (first, other):
+        assert (f'tradewind_model_info{{fingerprint="{info["fingerprint"]}",name="{info["name"]}",'
+                f'symbol="{info["symbol"]}",version=""}} 1.0') in metrics
 
 
 def test_backtest_trades_the_symbols_own_bundle(universe_dir: Path, tmp_path: Path) -> None:
@@ -217,3 +223,35 @@ def test_the_server_serves_the_symbols_their_gate_admits(universe_dir: Path,
     with pytest.raises(ConfigError, match="name the one to monitor"):
         create_app(ServeSettings(model=str(gated), poll_seconds=0, allow_refused=True,
                                  monitor_log=tmp_path / "signals.sqlite"))
+
+
+def test_a_universe_is_signed_whole_and_verified_per_symbol(universe_dir: Path,
+                                                            tmp_path: Path) -> None:
+    private, public = new_keypair(tmp_path / "keys" / "tw")
+    damaged = tmp_path / "damaged"
+    shutil.copytree(universe_dir, damaged)
+    with (damaged / "BBB-USD" / WEIGHTS).open("ab") as weights:
+        weights.write(b"\0")
+    refused = _script("sign", str(damaged), "--key", str(private))
+    assert refused.returncode == BundleError.exit_code, refused.stderr
+    assert "BBB-USD" in refused.stderr and "Traceback" not in refused.stderr
+    assert not list(damaged.rglob(SIGNATURE))  # AAA/USD was not signed either
+
+    signed = tmp_path / "signed"
+    shutil.copytree(universe_dir, signed)
+    done = _script("sign", str(signed), "--key", str(private))
+    assert done.returncode == 0, done.stderr
+    assert "signed AAA/USD" in done.stdout and "signed BBB/USD" in done.stdout
+    assert sorted(p.parent.name for p in signed.rglob(SIGNATURE)) == ["AAA-USD", "BBB-USD"]
+    app = create_app(ServeSettings(model=str(signed), poll_seconds=0, allow_refused=True,
+                                   require_signed=public))
+    assert app.state.holder.symbols == ["AAA/USD", "BBB/USD"]
+
+    folder = signed / "BBB-USD"  # altered after signing, checksums redone
+    bundle = load_bundle(folder)
+    bundle.manifest.gate = {**bundle.manifest.gate, "passed": True}
+    save_bundle(folder, bundle.model, bundle.manifest)
+    (folder / SIGNATURE).write_text((signed / "AAA-USD" / SIGNATURE).read_text())
+    with pytest.raises(SignatureError, match="BBB-USD"):
+        create_app(ServeSettings(model=str(signed), poll_seconds=0, allow_refused=True,
+                                 require_signed=public))

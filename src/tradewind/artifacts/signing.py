@@ -31,7 +31,8 @@ from tradewind.artifacts.bundle import _verify_checksums as verify_checksums
 from tradewind.data.atomic import write_text_atomic
 from tradewind.exceptions import ConfigError, SignatureError
 
-__all__ = ["SIGNATURE", "key_id", "new_keypair", "sign_bundle", "verify_signature"]
+__all__ = ["SIGNATURE", "key_id", "new_keypair", "sign_bundle", "sign_bundles",
+           "verify_signature"]
 
 SIGNATURE = "signature.ed25519"
 _DOMAIN = b"tradewind bundle signature v1\n"  # never valid for any other kind of document
@@ -141,6 +142,28 @@ def sign_bundle(bundle_dir: str | Path, private_key: str | Path) -> Path:
         "signature": base64.b64encode(key.sign(_payload(bundle_dir))).decode("ascii"),
     }
     return write_text_atomic(bundle_dir / SIGNATURE, json.dumps(document, indent=2) + "\n")
+
+
+def sign_bundles(path: str | Path, private_key: str | Path) -> dict[str, Path]:
+    """Sign the bundle at ``path``, or every symbol's bundle of a universe folder (the run
+    of several symbols that ``bundle/universe.json`` indexes); return symbol → signature
+    file (the key ``""`` for a plain bundle).
+
+    Every symbol's checksums are verified before the first signature is written, so a
+    damaged universe is refused whole rather than left half-signed. The index itself needs
+    no signature: each bundle's signed manifest names its own symbol, which loading checks
+    against the index, and an unsigned folder added to the index is refused as unsigned.
+    """
+    from tradewind.artifacts.universe import is_universe, universe_folders
+
+    path = Path(path)
+    if not is_universe(path):
+        return {"": sign_bundle(path, private_key)}
+    folders = universe_folders(path)
+    load_private_key(private_key)  # a bad key fails before anything is checked or written
+    for folder in folders.values():
+        verify_checksums(folder)
+    return {symbol: sign_bundle(folder, private_key) for symbol, folder in folders.items()}
 
 
 def verify_signature(bundle_dir: str | Path, public_key: str | Path | Ed25519PublicKey) -> None:

@@ -31,6 +31,7 @@ __all__ = [
     "bundle_for",
     "is_universe",
     "load_universe",
+    "universe_folders",
     "write_universe_index",
 ]
 
@@ -94,14 +95,27 @@ def _read_index(path: Path) -> dict[str, object]:
     return raw
 
 
-def _symbol_bundle(path: Path, symbol: str, folder: str,
-                   public_key: str | Path | None) -> Bundle:
-    """The bundle the index files ``symbol`` under, verified to be inside ``path`` and
-    trained on ``symbol``."""
+def universe_folders(path: str | Path) -> dict[str, Path]:
+    """Each symbol's bundle folder as the index at ``path`` names it (in the run's order),
+    each verified to lie inside ``path``; nothing is loaded."""
+    path = Path(path)
+    folders: dict[str, str] = _read_index(path)["symbols"]  # type: ignore[assignment]
+    return {symbol: _inside(path, symbol, folder) for symbol, folder in folders.items()}
+
+
+def _inside(path: Path, symbol: str, folder: str) -> Path:
     sub = (path / folder).resolve()
     if path.resolve() not in sub.parents:
         raise BundleError(f"{path / UNIVERSE_INDEX}: folder {folder!r} of {symbol} is not "
                           "inside the universe bundle")
+    return sub
+
+
+def _symbol_bundle(path: Path, symbol: str, folder: str,
+                   public_key: str | Path | None) -> Bundle:
+    """The bundle the index files ``symbol`` under, verified to be inside ``path`` and
+    trained on ``symbol``."""
+    sub = _inside(path, symbol, folder)
     loaded = load_bundle(sub, public_key=public_key)
     own = loaded.manifest.data.get("symbol")
     if own is not None and own != symbol:

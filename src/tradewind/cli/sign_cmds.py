@@ -13,7 +13,9 @@ __all__ = ["sign"]
 
 
 def sign(
-    bundle: Annotated[Path | None, typer.Argument(help="Bundle directory to sign.")] = None,
+    bundle: Annotated[Path | None, typer.Argument(
+        help="Bundle directory to sign; a run's bundle folder over several symbols (with "
+             "universe.json) signs every symbol's bundle.")] = None,
     key: Annotated[Path | None, typer.Option(help="Ed25519 private key file (PEM) to sign with.")]
     = None,
     new_key: Annotated[Path | None, typer.Option(
@@ -24,7 +26,7 @@ def sign(
     serve and live given --require-signed PATH.pub then refuse a bundle that is unsigned
     or was changed after signing, even when its checksums were recomputed.
     """
-    from tradewind.artifacts.signing import key_id, load_private_key, new_keypair, sign_bundle
+    from tradewind.artifacts.signing import key_id, load_private_key, new_keypair, sign_bundles
     from tradewind.exceptions import ConfigError
 
     if new_key is not None:
@@ -38,6 +40,8 @@ def sign(
     if bundle is None or key is None:
         raise ConfigError("sign: give BUNDLE --key PRIVATE_KEY to sign a bundle, or "
                           "--new-key PATH to make a key pair")
-    signature = sign_bundle(bundle, key)
-    console.print(f"signed {bundle} with key {key_id(load_private_key(key).public_key())[:16]}: "
-                  f"{signature}", highlight=False)
+    signatures = sign_bundles(bundle, key)
+    signer = key_id(load_private_key(key).public_key())[:16]
+    for symbol, signature in signatures.items():
+        what = f"{symbol} ({signature.parent})" if symbol else str(bundle)
+        console.print(f"signed {what} with key {signer}: {signature}", highlight=False)

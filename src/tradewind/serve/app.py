@@ -191,6 +191,20 @@ def _check_monitor_symbol(settings: ServeSettings, holder: ModelHolder) -> None:
             f"monitor with --set monitor_symbol=SYMBOL (got {settings.monitor_symbol!r})")
 
 
+def _served(holder: ModelHolder) -> list[tuple[str, str | None, str, str]]:
+    """(name, version, fingerprint, symbol) of each bundle served: one per symbol of a
+    universe, else the one bundle with an empty symbol."""
+    if not holder.symbols:
+        now = holder.current()
+        return [(now.bundle.manifest.name, now.version, now.fingerprint, "")]
+    rows = []
+    for symbol in holder.symbols:
+        loaded = holder.for_symbol(symbol)
+        if loaded is not None:
+            rows.append((loaded.bundle.manifest.name, loaded.version, loaded.fingerprint, symbol))
+    return rows
+
+
 def create_app(settings: ServeSettings) -> FastAPI:
     """Build the app and load its bundle now (a bad model reference fails here, not later).
 
@@ -201,14 +215,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     def _on_reload(result: str) -> None:
         metrics.reloads.labels(result).inc()
-        now = holder.current()
-        metrics.set_model(now.bundle.manifest.name, now.version, now.fingerprint)
+        metrics.set_models(_served(holder))
 
     holder = ModelHolder(settings, on_reload=_on_reload)
     _check_monitor_symbol(settings, holder)
 
-    first = holder.current()
-    metrics.set_model(first.bundle.manifest.name, first.version, first.fingerprint)
+    metrics.set_models(_served(holder))
     poller = _monitor_poller(settings, holder, metrics)
 
     @asynccontextmanager
@@ -332,7 +344,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
     def healthz() -> HealthOut:
         loaded = holder.current()
         return HealthOut(status="ok", model_name=loaded.bundle.manifest.name,
-                         model_version=loaded.version, worker_pid=os.getpid())
+                         model_version=loaded.version, worker_pid=os.getpid(),
+                         symbols=holder.symbols)
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text format).")
     def get_metrics() -> Response:

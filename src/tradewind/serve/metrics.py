@@ -69,15 +69,16 @@ class ServeMetrics:
                                  ["route", "cls"], registry=self.registry)
         self.reloads = Counter("tradewind_model_reloads", "Model reloads by result", ["result"],
                                registry=self.registry)
-        self.info = Gauge("tradewind_model_info", "The served bundle (value 1)",
-                          ["name", "version", "fingerprint"], registry=self.registry,
+        self.info = Gauge("tradewind_model_info", "The served bundle (value 1); serving several "
+                          "symbols, one row per symbol (symbol label; empty for one bundle)",
+                          ["name", "version", "fingerprint", "symbol"], registry=self.registry,
                           multiprocess_mode="livemax")
         self.worker = Gauge("tradewind_worker_up", "1 per live server worker process (pid label "
                             "with several workers)", registry=self.registry,
                             multiprocess_mode="liveall")
         self.worker.set(1)
         self.collectors: list[Any] = []  # more families to render (objects with collect())
-        self._model: tuple[str, str, str] | None = None
+        self._models: list[tuple[str, str, str, str]] = []
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one finished request."""
@@ -89,14 +90,17 @@ class ServeMetrics:
         for cls in classes:
             self.predicted.labels(route, cls).inc()
 
-    def set_model(self, name: str, version: str | None, fingerprint: str) -> None:
-        """Point the info gauge at the served bundle (the previous one drops to 0)."""
-        if self._model is not None:
-            self.info.labels(*self._model).set(0)  # in multiprocess mode its file lives on
+    def set_models(self, served: Iterable[tuple[str, str | None, str, str]]) -> None:
+        """Point the info gauge at the served bundles, each given as (name, version,
+        fingerprint, symbol); the rows of the previous ones drop to 0."""
+        for row in self._models:
+            self.info.labels(*row).set(0)  # in multiprocess mode its file lives on
             if not self.multiprocess_dir:
-                self.info.remove(*self._model)
-        self._model = (name, version or "", fingerprint)
-        self.info.labels(*self._model).set(1)
+                self.info.remove(*row)
+        self._models = [(name, version or "", fingerprint, symbol)
+                        for name, version, fingerprint, symbol in served]
+        for row in self._models:
+            self.info.labels(*row).set(1)
 
     def render(self) -> bytes:
         """Prometheus text exposition (every worker's values added up in multiprocess mode)."""

@@ -193,3 +193,6 @@ class HealthOut(BaseModel):
     model_name: str
     model_version: str | None
     worker_pid: int | None = Field(None, description="Process id of the worker that answered.")
+    symbols: list[str] = Field(default_factory=list, description=(
+        "Serving a run over several symbols: the symbols served (model_name and "
+        "model_version are the first one's); empty when one bundle answers for any symbol."))
