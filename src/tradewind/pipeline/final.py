@@ -121,6 +121,7 @@ def _manifest(
             "last": str(prep.candles.index[-1]),
             "fingerprint": prep.fingerprint,
             "policy": exp.data.policy.model_dump(mode="json"),  # serve and live apply its gaps
+            **({"references": prep.references} if prep.references else {}),
         },
         metrics={
             "oos_mcc": float(metrics.mcc),

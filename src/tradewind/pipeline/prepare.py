@@ -51,6 +51,8 @@ class Prepared:
     parts: tuple[Prepared, ...] = ()  # each series on its own; empty when there is one
     series: np.ndarray = field(default=None)  # type: ignore[assignment]  # [T] int64 series id
     offsets: np.ndarray = field(default=None)  # type: ignore[assignment]  # [S + 1] first rows
+    # features.cross reference name → {source, fingerprint, first, last} of its candles
+    references: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.series is None:
@@ -184,6 +186,7 @@ def stack_series(parts: list[Prepared], symbols: tuple[str, ...]) -> Prepared:
         parts=tuple(parts),
         series=np.repeat(np.arange(len(parts), dtype=np.int64), lengths),
         offsets=offsets,
+        references=first.references,
     )
     stacked.parts = tuple(_sharing(p, stacked, int(a), int(b))
                           for p, a, b in zip(parts, offsets[:-1], offsets[1:], strict=True))
@@ -219,6 +222,8 @@ def prepare(
     ``references``: the ``features.cross`` reference candles by name, loaded once
     (``features.load_references``) when several series are prepared; loaded here if None.
     """
+    if exp.features.cross and references is None:
+        references = load_references(exp.features.cross)
     feats = compute(candles, exp.features, references=references)
     labels = make_labels(candles, exp.labels)
     rows = candles.index.get_indexer(feats.frame.index)
@@ -253,4 +258,20 @@ def prepare(
         timeframe=timeframe,
         fingerprint=data_fingerprint(candles),
         symbols=(exp.data.symbol or "",),
+        references=reference_provenance(exp, references),
     )
+
+
+def reference_provenance(exp: Experiment, references: Mapping[str, pd.DataFrame] | None
+                         ) -> dict[str, dict[str, str]]:
+    """What each ``features.cross`` reference was trained on: its source, the fingerprint
+    of its candles and their first and last open times (kept in the bundle's manifest, so
+    a bundle says which reference data its cross features came from)."""
+    if not exp.features.cross or references is None:
+        return {}
+    out = {}
+    for spec in exp.features.cross:
+        candles = references[spec.name]
+        out[spec.name] = {"source": spec.source, "fingerprint": data_fingerprint(candles),
+                          "first": str(candles.index[0]), "last": str(candles.index[-1])}
+    return out
