@@ -255,3 +255,44 @@ def test_a_universe_is_signed_whole_and_verified_per_symbol(universe_dir: Path,
     with pytest.raises(SignatureError, match="BBB-USD"):
         create_app(ServeSettings(model=str(signed), poll_seconds=0, allow_refused=True,
                                  require_signed=public))
+
+
+def test_a_universe_exports_each_symbol_through_the_installed_script(
+    universe_dir: Path, candles: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    """One ONNX graph per symbol (its own normaliser and temperature folded in; checked
+    against PyTorch on export) and an index a client picks the symbol's graph from."""
+    import onnxruntime as ort
+
+    out = tmp_path / "export"
+    done = _script("export", str(universe_dir), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    index = json.loads((out / UNIVERSE_INDEX).read_text())
+    assert index["symbols"] == {"AAA/USD": "AAA-USD", "BBB/USD": "BBB-USD"}
+    assert index["mode"] == "pooled"
+    universe = load_universe(universe_dir)
+    for symbol, folder in index["symbols"].items():
+        manifest = json.loads((out / folder / "manifest.json").read_text())
+        assert manifest["data"]["symbol"] == symbol
+        bundle = universe.bundle(symbol)
+        features = bundle.features(candles[symbol]).frame.to_numpy(dtype="float32")
+        window = features[-bundle.lookback:][None]
+        session = ort.InferenceSession(str(out / folder / "model.onnx"))
+        (graph,) = session.run(["probabilities"], {"features": window})
+        want = bundle.predict_proba(candles[symbol], last_only=True).to_numpy()[-1]
+        assert graph[0] == pytest.approx(want, abs=1e-5)
+
+    one = tmp_path / "one"
+    only = _script("export", str(universe_dir), "--symbol", "BBB/USD", "--format", "json",
+                   "--out", str(one))
+    assert only.returncode == 0, only.stderr
+    assert json.loads((one / UNIVERSE_INDEX).read_text())["symbols"] == {"BBB/USD": "BBB-USD"}
+    assert sorted(p.name for p in one.iterdir()) == ["BBB-USD", UNIVERSE_INDEX]
+    unknown = _script("export", str(universe_dir), "--symbol", "ZZZ/USD", "--out",
+                      str(tmp_path / "none"))
+    assert unknown.returncode == BundleError.exit_code, unknown.stderr
+    assert "not 'ZZZ/USD'" in unknown.stderr and not (tmp_path / "none").exists()
+    plain = _script("export", str(universe_dir / "AAA-USD"), "--symbol", "AAA/USD", "--out",
+                    str(tmp_path / "plain"))
+    assert plain.returncode == ConfigError.exit_code, plain.stderr
+    assert "leave --symbol out" in plain.stderr

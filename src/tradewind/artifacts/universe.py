@@ -28,9 +28,11 @@ from tradewind.exceptions import BundleError, ConfigError
 __all__ = [
     "UNIVERSE_INDEX",
     "UniverseBundle",
+    "UniverseIndex",
     "bundle_for",
     "is_universe",
     "load_universe",
+    "read_universe_index",
     "universe_folders",
     "write_universe_index",
 ]
@@ -79,7 +81,35 @@ def write_universe_index(bundle_dir: str | Path, mode: str, timeframe: str | Non
     })
 
 
-def _read_index(path: Path) -> dict[str, object]:
+@dataclass(frozen=True)
+class UniverseIndex:
+    """``universe.json`` read and checked: the run's mode, its timeframe and each symbol's
+    bundle folder name (in the run's order). Nothing is loaded."""
+
+    path: Path
+    mode: str
+    timeframe: str | None
+    folders: dict[str, str]
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self.folders)
+
+    def folder(self, symbol: str) -> Path:
+        """The bundle folder of ``symbol``, verified to lie inside the universe folder;
+        BundleError naming ``symbol`` and the known ones when it was not trained on."""
+        if symbol not in self.folders:
+            raise _unknown_symbol(self.path, self.mode, self.symbols, symbol)
+        sub = (self.path / self.folders[symbol]).resolve()
+        if self.path.resolve() not in sub.parents:
+            raise BundleError(f"{self.path / UNIVERSE_INDEX}: folder {self.folders[symbol]!r} "
+                              f"of {symbol} is not inside the universe bundle")
+        return sub
+
+
+def read_universe_index(path: str | Path) -> UniverseIndex:
+    """The index at ``path/universe.json``; BundleError when it is unreadable or malformed."""
+    path = Path(path)
     index_path = path / UNIVERSE_INDEX
     try:
         raw = json.loads(index_path.read_text(encoding="utf-8"))
@@ -92,30 +122,24 @@ def _read_index(path: Path) -> dict[str, object]:
     if raw.get("schema_version") != UNIVERSE_SCHEMA_VERSION:
         raise BundleError(f"{index_path}: universe index schema {raw.get('schema_version')}, "
                           f"this tradewind reads {UNIVERSE_SCHEMA_VERSION}")
-    return raw
+    timeframe = raw.get("timeframe")
+    return UniverseIndex(path=path, mode=str(raw.get("mode", "per_symbol")),
+                         timeframe=None if timeframe is None else str(timeframe),
+                         folders=dict(symbols))
 
 
 def universe_folders(path: str | Path) -> dict[str, Path]:
     """Each symbol's bundle folder as the index at ``path`` names it (in the run's order),
     each verified to lie inside ``path``; nothing is loaded."""
-    path = Path(path)
-    folders: dict[str, str] = _read_index(path)["symbols"]  # type: ignore[assignment]
-    return {symbol: _inside(path, symbol, folder) for symbol, folder in folders.items()}
+    index = read_universe_index(path)
+    return {symbol: index.folder(symbol) for symbol in index.folders}
 
 
-def _inside(path: Path, symbol: str, folder: str) -> Path:
-    sub = (path / folder).resolve()
-    if path.resolve() not in sub.parents:
-        raise BundleError(f"{path / UNIVERSE_INDEX}: folder {folder!r} of {symbol} is not "
-                          "inside the universe bundle")
-    return sub
-
-
-def _symbol_bundle(path: Path, symbol: str, folder: str,
+def _symbol_bundle(index: UniverseIndex, symbol: str,
                    public_key: str | Path | None) -> Bundle:
-    """The bundle the index files ``symbol`` under, verified to be inside ``path`` and
-    trained on ``symbol``."""
-    sub = _inside(path, symbol, folder)
+    """The bundle the index files ``symbol`` under, verified to be inside the universe
+    folder and trained on ``symbol``."""
+    sub = index.folder(symbol)
     loaded = load_bundle(sub, public_key=public_key)
     own = loaded.manifest.data.get("symbol")
     if own is not None and own != symbol:
@@ -127,12 +151,9 @@ def _symbol_bundle(path: Path, symbol: str, folder: str,
 def load_universe(path: str | Path, *, public_key: str | Path | None = None) -> UniverseBundle:
     """Load every symbol's bundle named by ``path/universe.json`` (each verified as
     :func:`~tradewind.artifacts.bundle.load_bundle` does, with ``public_key`` if given)."""
-    path = Path(path)
-    raw = _read_index(path)
-    bundles = {symbol: _symbol_bundle(path, symbol, folder, public_key)
-               for symbol, folder in raw["symbols"].items()}  # type: ignore[union-attr]
-    return UniverseBundle(path=path, mode=str(raw.get("mode", "per_symbol")),
-                          timeframe=None if raw.get("timeframe") is None else str(raw["timeframe"]),
+    index = read_universe_index(path)
+    bundles = {symbol: _symbol_bundle(index, symbol, public_key) for symbol in index.folders}
+    return UniverseBundle(path=index.path, mode=index.mode, timeframe=index.timeframe,
                           bundles=bundles)
 
 
@@ -148,17 +169,13 @@ def bundle_for(path: str | Path, symbol: str | None = None, *,
     bundle folder is loaded as it is, whatever ``symbol`` says (the symbol then only
     names the signals).
     """
-    path = Path(path)
     if not is_universe(path):
-        return load_bundle(path, public_key=public_key)
-    raw = _read_index(path)
-    folders: dict[str, str] = raw["symbols"]  # type: ignore[assignment]
-    known = ", ".join(folders)
+        return load_bundle(Path(path), public_key=public_key)
+    index = read_universe_index(path)
     if symbol is None:
-        if len(folders) > 1:
-            raise ConfigError(f"{path} is a bundle of {len(folders)} symbols ({known}); choose "
-                              "one with --symbol, e.g. --symbol " + next(iter(folders)))
-        symbol = next(iter(folders))
-    if symbol not in folders:
-        raise _unknown_symbol(path, str(raw.get("mode", "per_symbol")), list(folders), symbol)
-    return _symbol_bundle(path, symbol, folders[symbol], public_key)
+        if len(index.folders) > 1:
+            raise ConfigError(f"{index.path} is a bundle of {len(index.folders)} symbols "
+                              f"({', '.join(index.symbols)}); choose one with --symbol, e.g. "
+                              f"--symbol {index.symbols[0]}")
+        symbol = index.symbols[0]
+    return _symbol_bundle(index, symbol, public_key)

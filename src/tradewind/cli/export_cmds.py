@@ -13,7 +13,9 @@ __all__ = ["export"]
 
 
 def export(
-    bundle: Annotated[Path, typer.Argument(help="Bundle directory (from `tradewind run`).")],
+    bundle: Annotated[Path, typer.Argument(
+        help="Bundle directory (from `tradewind run`); a run's bundle folder over several "
+             "symbols (with universe.json) exports each symbol into its own folder.")],
     format_: Annotated[
         Literal["onnx", "json"],
         typer.Option("--format", help="onnx: model.onnx + scalers.json + manifest.json; json: the two JSON files."),
@@ -22,12 +24,16 @@ def export(
     exporter: Annotated[
         Literal["torchscript", "dynamo"], typer.Option(help="torch's ONNX exporter to use.")
     ] = "torchscript",
+    symbol: Annotated[list[str] | None, typer.Option(
+        "--symbol", help="With a bundle of several symbols: export only this one "
+        "(repeatable); default every symbol.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", hidden=True)] = None,
 ) -> None:
     """Export a bundle for other runtimes; the ONNX graph is checked against PyTorch on export."""
+    from tradewind.artifacts.universe import is_universe
     from tradewind.config import parse_overrides
     from tradewind.exceptions import ConfigError
-    from tradewind.export import export_bundle
+    from tradewind.export import export_bundle, export_universe
 
     options = parse_overrides(set_ or [])  # the older spelling: --set exporter=dynamo
     unknown = sorted(set(options) - {"exporter"})
@@ -36,5 +42,14 @@ def export(
     exporter = options.get("exporter", exporter)
     if exporter not in ("torchscript", "dynamo"):
         raise ConfigError(f"--set exporter={exporter!r}: use 'torchscript' or 'dynamo'")
-    for path in export_bundle(bundle, out, format_, exporter=exporter):
-        console.print(f"wrote {path}")
+    if not is_universe(bundle):
+        if symbol:
+            raise ConfigError(f"export --symbol: {bundle} is one bundle, not a run's bundle "
+                              "folder over several symbols; leave --symbol out")
+        for path in export_bundle(bundle, out, format_, exporter=exporter):
+            console.print(f"wrote {path}")
+        return
+    for name, paths in export_universe(bundle, out, format_, symbols=symbol,
+                                       exporter=exporter).items():
+        console.print(f"{name}: wrote {', '.join(str(p) for p in paths)}", highlight=False)
+    console.print(f"wrote {out / 'universe.json'}")

@@ -8,7 +8,13 @@ The graph takes the raw feature window and returns calibrated probabilities, so 
 normaliser and the temperature cannot be left behind (see ``docs/EXPORT.md``).
 """
 
-from tradewind.export.bundle_export import MANIFEST_FILE, ONNX_FILE, SCALERS_FILE, export_bundle
+from tradewind.export.bundle_export import (
+    MANIFEST_FILE,
+    ONNX_FILE,
+    SCALERS_FILE,
+    export_bundle,
+    export_universe,
+)
 from tradewind.export.documents import (
     EXPORT_FORMAT,
     EXPORT_VERSION,
@@ -32,6 +38,7 @@ __all__ = [
     "export_bundle",
     "export_manifest",
     "export_onnx",
+    "export_universe",
     "scalers_document",
     "verify_onnx",
 ]
