@@ -43,12 +43,15 @@ def retrain(
 
     Both the challenger and the current champion are scored on the newest rows neither
     was trained on (retrain.holdout); the challenger becomes champion when its gate passes
-    and it is not shown worse (retrain.require). Exit 0 whatever the decision (it is in the
-    output and retrain_decision.json); 2 config, 3 data, 5 a champion trained on the
-    holdout, 6 a champion with other classes, 8 bundle/registry.
+    and it is not shown worse (retrain.require). A per_symbol experiment over several
+    data.sources retrains each symbol against its own champion, each decided on its own.
+    Exit 0 whatever the decision (it is in the output and retrain_decision.json); 2
+    config, 3 data, 5 a champion trained on the holdout, 6 a champion with other classes,
+    8 bundle/registry.
     """
     from tradewind.config import load_experiment
-    from tradewind.retrain import retrain_experiment
+    from tradewind.exceptions import ConfigError
+    from tradewind.retrain import retrain_experiment, retrain_universe
 
     exp = load_experiment(experiment, set_ or [])
     updates: dict[str, Any] = {}
@@ -58,8 +61,21 @@ def retrain(
         updates["root"] = str(registry_root)
     if updates:
         exp = exp.model_copy(update={"registry": exp.registry.model_copy(update=updates)})
-    result = retrain_experiment(exp, data=data, out_dir=out, dry_run=dry_run,
-                                progress=not quiet and format_ != "json")
+    progress = not quiet and format_ != "json"
+    if len(exp.data.series()) > 1:
+        if data is not None:
+            raise ConfigError("retrain --data replaces one series; this experiment lists "
+                              f"{len(exp.data.series())} in data.sources: change them there")
+        results = retrain_universe(exp, out_dir=out, dry_run=dry_run, progress=progress)
+        if format_ == "json":
+            print_json({symbol: {**r.document, "decision_file": str(r.decision_path)}
+                        for symbol, r in results.items()})
+            return
+        for symbol, result in results.items():
+            console.rule(f"{symbol} ({result.document['model_name']})")
+            _print_result(result)
+        return
+    result = retrain_experiment(exp, data=data, out_dir=out, dry_run=dry_run, progress=progress)
     if format_ == "json":
         print_json({**result.document, "decision_file": str(result.decision_path)})
         return

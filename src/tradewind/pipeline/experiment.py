@@ -42,7 +42,13 @@ from tradewind.pipeline.reporting import (
 from tradewind.pipeline.requirements import check_optional_packages
 from tradewind.pipeline.symbol_tasks import check_address, train_symbols_on_ray
 from tradewind.pipeline.teacher import teacher_student_section
-from tradewind.pipeline.universe import fold_for_series, merge_folds, symbol_dirname
+from tradewind.pipeline.universe import (
+    fold_for_series,
+    merge_folds,
+    series_experiment,
+    symbol_dirname,
+    symbol_model_name,
+)
 from tradewind.pipeline.universe_report import (
     pooled_data_summary,
     symbol_section,
@@ -84,12 +90,6 @@ def _with_data(exp: Experiment, data: str | Sequence[str] | None) -> Experiment:
         return Experiment.model_validate({**dict(exp), "data": spec})
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, "--data")) from None
-
-
-def _series_experiment(exp: Experiment, item: SeriesSource) -> Experiment:
-    """``exp`` as if it read only ``item`` (the bundle and report of one symbol)."""
-    data = exp.data.model_copy(update={"source": item.source, "symbol": item.name, "sources": []})
-    return exp.model_copy(update={"data": data})
 
 
 def _check_folder_names(sources: Sequence[SeriesSource]) -> None:
@@ -186,7 +186,7 @@ def run_experiment(
     console = console or Console(stderr=True, quiet=not progress)
     exp = _with_data(exp, data)
     if len(exp.data.sources) == 1:  # one series, however it was listed
-        exp = _series_experiment(exp, exp.data.sources[0])
+        exp = series_experiment(exp, exp.data.sources[0])
     _check_folder_names(exp.data.sources)
     _check_embedding(exp)
     check_optional_packages(exp)
@@ -307,7 +307,7 @@ def _finish_many(
     """
     out_dir = folder.staging
     items = [item for item, _ in universe]
-    own_exp = [_series_experiment(exp, item) for item in items]
+    own_exp = [series_experiment(exp, item) for item in items]
     judged = []
     for s, item in enumerate(items):
         console.rule(f"{item.name}: out of sample")
@@ -369,7 +369,7 @@ def _finish_many(
     if exp.registry.enabled:  # after the report: each run logs it beside its symbol's bundle
         for s, item in enumerate(items):
             registry = exp.registry.model_copy(update={
-                "model_name": f"{exp.registry.model_name}-{symbol_dirname(item.name)}"})
+                "model_name": symbol_model_name(exp.registry.model_name, item.name)})
             record = log_to_registry(own_exp[s].model_copy(update={"registry": registry}),
                                      own_reports[s], by_symbol[s], out_dir, bundles[item.name])
             sections[item.name] = sections[item.name].model_copy(update={"registry": record})

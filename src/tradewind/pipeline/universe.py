@@ -15,11 +15,26 @@ from dataclasses import replace
 
 import numpy as np
 
+from tradewind.config import Experiment, SeriesSource
 from tradewind.evaluation import classification_metrics
 from tradewind.pipeline.folds import FoldResult
 from tradewind.pipeline.prepare import Prepared
 
-__all__ = ["fold_for_series", "merge_folds", "symbol_dirname"]
+__all__ = ["fold_for_series", "merge_folds", "series_experiment", "symbol_dirname",
+           "symbol_model_name"]
+
+
+def series_experiment(exp: Experiment, item: SeriesSource) -> Experiment:
+    """``exp`` as if it read only ``item`` (the bundle and report of one symbol)."""
+    data = exp.data.model_copy(update={"source": item.source, "symbol": item.name, "sources": []})
+    return exp.model_copy(update={"data": data})
+
+
+def symbol_model_name(model_name: str, symbol: str) -> str:
+    """The registered model of ``symbol``'s bundles in a run over several symbols (each
+    symbol is promoted on its own verdict): ``tradewind`` and ``BTC/USDT`` →
+    ``tradewind-BTC-USDT``."""
+    return f"{model_name}-{symbol_dirname(symbol)}"
 
 
 def _mask(prep: Prepared, rows: np.ndarray, s: int) -> np.ndarray:

@@ -27,6 +27,7 @@ from tradewind.exceptions import ConfigError, DataError
 from tradewind.labels import class_names
 from tradewind.pipeline.experiment import ExperimentResult, run_experiment
 from tradewind.pipeline.prepare import load_candles
+from tradewind.pipeline.universe import series_experiment
 from tradewind.retrain.champion import (
     Champion,
     check_champion_before_holdout,
@@ -135,6 +136,14 @@ def retrain_experiment(
     if not exp.registry.enabled:
         raise ConfigError("retrain: registry.enabled is false; a retrain judges against the "
                           "registry's champion and records its decision there. Set it to true")
+    series = exp.data.series()
+    if len(series) > 1:
+        raise ConfigError(
+            f"retrain_experiment reads one series and this experiment lists {len(series)} in "
+            "data.sources; retrain_universe retrains each symbol against its own champion "
+            "(`tradewind retrain` calls it)")
+    if exp.data.sources:  # one series listed under data.sources
+        exp = series_experiment(exp, series[0])
     if data is not None:
         exp = exp.model_copy(update={"data": exp.data.model_copy(update={"source": data})})
     out_dir = Path(out_dir)
