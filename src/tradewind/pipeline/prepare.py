@@ -86,9 +86,21 @@ class Prepared:
 
 
 def load_candles(exp: Experiment, data: str | None = None) -> pd.DataFrame:
-    """The experiment's validated candles; ``data`` overrides ``data.source``."""
+    """The validated candles of the experiment's one series; ``data`` overrides its source.
+
+    ``data.sources`` with one entry is that series; with several, a command that reads one
+    series is refused unless ``data`` names the one to read (never the default source).
+    """
     spec = exp.data
-    return load(data or spec.source, timeframe=spec.timeframe, tz=spec.tz, policy=spec.policy,
+    if data is None:
+        series = spec.series()
+        if len(series) > 1:
+            raise ConfigError(
+                f"this command reads one series and the experiment lists {len(series)} in "
+                f"data.sources ({', '.join(item.name for item in series)}); give the one to "
+                "read with --data")
+        data = series[0].source
+    return load(data, timeframe=spec.timeframe, tz=spec.tz, policy=spec.policy,
                 start=spec.start, end=spec.end)
 
 
