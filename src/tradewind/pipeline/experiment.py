@@ -356,9 +356,9 @@ def _finish_many(
         exp, prep, folds, pooled.oos, sections=pooled.sections, verdict=pooled.verdict,
         ece_before=pooled.ece_before, ece_after=pooled.ece_after,
         bundle_path=folder.final_path(out_dir / "bundle"),
+        data=pooled_data_summary(prep, universe, sections),
     )
-    update = {"data": pooled_data_summary(prep, universe, sections),
-              "universe": universe_section(exp, sections, pooled.verdict, comparison)}
+    update = {"universe": universe_section(exp, sections, pooled.verdict, comparison)}
     if exp.importance.enabled and exp.universe.mode == "pooled":
         update["importance"] = importance_section(exp, prep, folds, {})
     report = report.model_copy(update=update)

@@ -35,7 +35,7 @@ __all__ = [
 class Prepared:
     """Aligned arrays over the feature rows (warm-up dropped)."""
 
-    candles: pd.DataFrame
+    candles: pd.DataFrame  # the series' candles; no rows when stacked (see parts[s].candles)
     features: Features
     index: pd.DatetimeIndex
     X: np.ndarray  # [T, F] float64, raw (un-normalised) features
@@ -163,7 +163,9 @@ def prepare_universe(
 
 def stack_series(parts: list[Prepared], symbols: tuple[str, ...]) -> Prepared:
     """One :class:`Prepared` over the rows of ``parts`` stacked in order (series ``s`` =
-    ``parts[s]``); each part's samples keep their windows inside the part."""
+    ``parts[s]``); each part's samples keep their windows inside the part. The parts'
+    arrays become views of the stacked ones and the candles stay in the parts only, so
+    the universe holds each matrix and each series' candles once."""
     if len(parts) != len(symbols) or not parts:
         raise ConfigError(f"stack_series: {len(parts)} parts for symbols {symbols}")
     first = parts[0]
@@ -181,7 +183,7 @@ def stack_series(parts: list[Prepared], symbols: tuple[str, ...]) -> Prepared:
     digest = hashlib.sha256("|".join(f"{n}={p.fingerprint}" for n, p in
                                      zip(symbols, parts, strict=True)).encode()).hexdigest()
     stacked = Prepared(
-        candles=pd.concat([p.candles for p in parts]),
+        candles=first.candles.iloc[:0],  # each part holds its own: the candles once
         features=_names_only(first.features),
         index=pd.DatetimeIndex(np.concatenate([p.index.as_unit("ns").asi8 for p in parts]),
                                tz="UTC"),
@@ -287,3 +289,4 @@ def reference_provenance(exp: Experiment, references: Mapping[str, pd.DataFrame]
         out[spec.name] = {"source": spec.source, "fingerprint": data_fingerprint(candles),
                           "first": str(candles.index[0]), "last": str(candles.index[-1])}
     return out
+

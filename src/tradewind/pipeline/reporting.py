@@ -262,6 +262,20 @@ def data_findings(validation: list[dict[str, Any]]) -> list[Finding]:
     return [Finding(level=f.severity, code=f.rule, message=f.describe()) for f in found]
 
 
+def _data_summary(exp: Experiment, prep: Prepared) -> DataSummary:
+    candles = prep.candles
+    return DataSummary(
+        source=exp.data.source,
+        symbol=exp.data.symbol or "unknown",
+        timeframe=prep.timeframe,
+        rows=len(candles),
+        first=candles.index[0].to_pydatetime(),
+        last=candles.index[-1].to_pydatetime(),
+        fingerprint=prep.fingerprint,
+        findings=data_findings(candles.attrs.get("validation", [])),
+    )
+
+
 def build_report(
     exp: Experiment,
     prep: Prepared,
@@ -273,23 +287,15 @@ def build_report(
     ece_before: float,
     ece_after: float,
     bundle_path: Path,
+    data: DataSummary | None = None,
 ) -> ExperimentReport:
     """Assemble every section of ``report.json`` from measured results (``sections``: the
-    ones the gate judged, see :func:`gate_sections`)."""
+    ones the gate judged, see :func:`gate_sections`). ``data``: the data section, by
+    default that of ``prep``'s one series (a universe passes its pooled summary)."""
     classes = list(prep.classes)
-    candles = prep.candles
     return ExperimentReport(
         experiment=ExperimentInfo(name=exp.name, config=exp.model_dump(mode="json")),
-        data=DataSummary(
-            source=exp.data.source,
-            symbol=exp.data.symbol or "unknown",
-            timeframe=prep.timeframe,
-            rows=len(candles),
-            first=candles.index[0].to_pydatetime(),
-            last=candles.index[-1].to_pydatetime(),
-            fingerprint=prep.fingerprint,
-            findings=data_findings(candles.attrs.get("validation", [])),
-        ),
+        data=data or _data_summary(exp, prep),
         oos=sections.oos,
         baselines=sections.baselines,
         diagnostics=sections.diagnostics,
