@@ -210,3 +210,22 @@ def test_bad_universe_command_lines_are_usage_errors(
     assert done.exit_code == 2, done.output
     assert expected in re.sub(r"[\s│╭╮╰╯─]+", " ", done.output)
     assert not (tmp_path / "signals.sqlite").exists()
+
+
+def test_monitor_judges_each_symbol_of_the_log_by_its_own_bundle(universe: Universe,
+                                                                  full_log: Path) -> None:
+    """`tradewind monitor LOG --model <universe folder> --symbol S`: S's signals against S's
+    bundle (its digest, its promises); without --symbol a two-symbol log is refused."""
+    for symbol in SYMBOLS:
+        done = subprocess.run([str(TRADEWIND), "monitor", str(full_log), "--model",
+                               str(universe.path), "--symbol", symbol, "--format", "json"],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)
+        assert result["symbol"] == symbol
+        assert result["model"]["digest"] == predictor_digest(universe.bundles.bundle(symbol))
+        assert result["signals"] == len(_payloads(full_log, symbol))
+    unnamed = subprocess.run([str(TRADEWIND), "monitor", str(full_log), "--model",
+                              str(universe.path)], capture_output=True, text=True, timeout=300)
+    assert unnamed.returncode == 2, unnamed.stderr
+    assert "AAA/BTC 1h, BBB/BTC 1h" in unnamed.stderr and "--symbol" in unnamed.stderr

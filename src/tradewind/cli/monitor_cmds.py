@@ -26,8 +26,9 @@ def monitor(
     log: Annotated[Path, typer.Argument(metavar="LOG", help="SQLite signal log of `tradewind live`.",
                                         show_default=False)],
     model: Annotated[str | None, typer.Option(
-        help="Bundle directory, or registry version / alias; default: the registry version "
-        "whose digest the log records.")] = None,
+        help="Bundle directory (a run's folder over several symbols: the --symbol's bundle), "
+        "or registry version / alias; default: the registry version whose digest the log "
+        "records.")] = None,
     symbol: Annotated[str | None, typer.Option(help="Series to check (needed if the log holds several).")]
     = None,
     timeframe: Annotated[str | None, typer.Option(help="Bar length of the series.")] = None,
@@ -57,16 +58,12 @@ def monitor(
     ``--set psi_breach=0.3`` (any monitor key) overrides them for this call.
     """
     from tradewind.config import apply_overrides, parse_overrides
-    from tradewind.monitor import check, monitor_spec, open_log, pick_series, write_monitor
-    from tradewind.monitor.model import bundle_for_log, load_monitored
+    from tradewind.monitor import check, monitor_spec, open_log, write_monitor
+    from tradewind.monitor.model import monitored_bundle
 
     with open_log(log) as signal_log:
-        if model is not None:
-            bundle = load_monitored(model, tracking_uri=tracking_uri, registry_root=registry_root)
-        else:
-            sym, tf = pick_series(signal_log, symbol, timeframe)
-            bundle = bundle_for_log(signal_log, sym, tf, tracking_uri=tracking_uri,
-                                    registry_root=registry_root)
+        bundle = monitored_bundle(signal_log, model, symbol, timeframe,
+                                  tracking_uri=tracking_uri, registry_root=registry_root)
         overrides = apply_overrides({}, parse_overrides(set_ or []))
         if window is not None:
             overrides["window"] = window

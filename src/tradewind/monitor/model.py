@@ -1,5 +1,5 @@
-"""Which bundle wrote a log: a path or registry reference, or the registry version whose
-digest the log's signals record."""
+"""Which bundle wrote a log: a path (a universe folder: the symbol's bundle) or registry
+reference, or the registry version whose digest the log's signals record."""
 
 from __future__ import annotations
 
@@ -9,11 +9,28 @@ from pathlib import Path
 
 from tradewind.artifacts.bundle import Bundle, load_bundle
 from tradewind.artifacts.digest import bundle_digest
+from tradewind.artifacts.universe import bundle_for, is_universe
 from tradewind.exceptions import BundleError, ConfigError
 from tradewind.live.log import SignalLog
 from tradewind.live.model_ref import resolve_model
 
-__all__ = ["bundle_for_log", "load_monitored"]
+__all__ = ["bundle_for_log", "load_monitored", "monitored_bundle"]
+
+
+def monitored_bundle(log: SignalLog, model: str | Path | None, symbol: str | None,
+                     timeframe: str | None, *, tracking_uri: str | None = None,
+                     registry_root: Path = Path("runs")) -> Bundle:
+    """The bundle to judge ``log``'s ``symbol`` by: ``model`` (a bundle folder, a universe
+    folder whose bundle of the log's symbol is taken, or a registry reference), or without
+    it the registry version whose digest the log's newest signal of the series records."""
+    from tradewind.monitor.check import pick_series
+
+    if model is not None and not is_universe(model):
+        return load_monitored(model, tracking_uri=tracking_uri, registry_root=registry_root)
+    sym, tf = pick_series(log, symbol, timeframe)
+    if model is not None:
+        return bundle_for(model, sym)
+    return bundle_for_log(log, sym, tf, tracking_uri=tracking_uri, registry_root=registry_root)
 
 
 def load_monitored(ref: str | Path, *, tracking_uri: str | None = None,
