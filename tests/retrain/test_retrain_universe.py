@@ -104,6 +104,14 @@ def test_the_next_retrain_judges_each_challenger_against_its_own_champion(world)
         assert doc["split"]["holdout_bars"] == 200
         assert doc["decision_file"] == str(root / "second" / folder / DECISION_FILE)
 
+    for symbol in SYMBOLS:  # each symbol's registered model, by the experiment and the symbol
+        listed = _script("models", "list", str(path), "--symbol", symbol, "--format", "json")
+        assert listed.returncode == 0, listed.stderr
+        rows = {row["version"]: row for row in json.loads(listed.stdout)}
+        assert "champion" in rows[world["first"][symbol].challenger_version]["aliases"] or \
+            documents[symbol]["promoted"]
+        assert documents[symbol]["challenger"]["version"] in rows
+
     refused = _script("retrain", str(path), "--data", str(full["AAA/USD"]))
     assert refused.returncode == ConfigError.exit_code, refused.stderr
     assert "data.sources" in refused.stderr and "Traceback" not in refused.stderr

@@ -19,9 +19,12 @@ OptionalExperiment = Annotated[
                    help="Experiment YAML whose registry section to use (default: runs/)."),
 ]
 LegacyConfig = Annotated[Path | None, typer.Option("--config", hidden=True)]
+SymbolOption = Annotated[str | None, typer.Option(
+    help="A run over several symbols registers a model per symbol "
+    "(<registry.model_name>-<SYMBOL>): use this symbol's.")]
 
 
-def _registry(config: Path | None, pairs: list[str] | None):
+def _registry(config: Path | None, pairs: list[str] | None, symbol: str | None = None):
     from tradewind.artifacts.registry import Registry
     from tradewind.config import (
         RegistrySpec,
@@ -36,17 +39,23 @@ def _registry(config: Path | None, pairs: list[str] | None):
         key.removeprefix("registry."): value for key, value in parse_overrides(pairs or []).items()
     }
     spec = validate_section(RegistrySpec, apply_overrides(raw or {}, overrides), str(config or "--set"))
-    return Registry(spec.tracking_uri, root=Path(spec.root), model_name=spec.model_name)
+    name = spec.model_name
+    if symbol is not None:
+        from tradewind.pipeline.universe import symbol_model_name
+
+        name = symbol_model_name(name, symbol)
+    return Registry(spec.tracking_uri, root=Path(spec.root), model_name=name)
 
 
 @app.command("list", help="Show model versions, aliases, key metrics and gate verdicts.")
 def list_cmd(
     experiment: OptionalExperiment = None,
+    symbol: SymbolOption = None,
     set_: SetOption = None,
     format_: FormatOption = "table",
     config: LegacyConfig = None,
 ) -> None:
-    versions = _registry(experiment or config, set_).list_versions()
+    versions = _registry(experiment or config, set_, symbol).list_versions()
     if format_ == "json":
         print_json(versions)
         return
@@ -68,6 +77,7 @@ def list_cmd(
 def promote(
     version: Annotated[str, typer.Argument(help="Model version number or MLflow run id.")],
     experiment: OptionalExperiment = None,
+    symbol: SymbolOption = None,
     override: Annotated[
         str | None, typer.Option(help="Promote although the gate failed; the reason is recorded.")
     ] = None,
@@ -75,7 +85,8 @@ def promote(
     config: LegacyConfig = None,
 ) -> None:
     """Move alias 'champion' to a version whose gate passed (or with --override REASON)."""
-    record = _registry(experiment or config, set_).promote(version, override_reason=override)
+    record = _registry(experiment or config, set_, symbol).promote(version,
+                                                                    override_reason=override)
     console.print(f"champion → version {record.version}"
                   + (f" (override: {override})" if override else ""))
 
