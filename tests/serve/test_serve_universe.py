@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -32,6 +33,7 @@ TRADEWIND = Path(sys.executable).parent / "tradewind"
 SOURCES = {"AAA/USD": "synthetic:planted?bars=900&seed=1&timeframe=1h",
            "BBB/USD": "synthetic:planted?bars=800&seed=2&timeframe=1h"}
 OTHER = {"AAA/USD": "BBB/USD", "BBB/USD": "AAA/USD"}
+TRADE = {"trade": True, "threshold": 0.0}
 
 
 def _experiment() -> Experiment:
@@ -296,3 +298,41 @@ def test_a_universe_exports_each_symbol_through_the_installed_script(
                     str(tmp_path / "plain"))
     assert plain.returncode == ConfigError.exit_code, plain.stderr
     assert "leave --symbol out" in plain.stderr
+
+
+def test_several_symbols_backtest_as_an_equal_risk_portfolio(universe_dir: Path,
+                                                             tmp_path: Path) -> None:
+    """`backtest BUNDLE --data A=... --data B=...`: each symbol traded by its own bundle (the
+    same trades as its one-symbol backtest), held at weights inverse to its volatility
+    before the first traded bar, with the portfolio's Sharpe interval. The tiny models'
+    fitted policies never trade, so every signal is traded (policy overrides)."""
+    start, out = "2020-01-25", tmp_path / "bt"
+    done = _script("backtest", str(universe_dir), *[
+        a for symbol, source in SOURCES.items() for a in ("--data", f"{symbol}={source}")],
+        "--from", start, "--allow-in-sample", "--out", str(out), *[
+            a for key in TRADE for a in ("--set", f"policy.{key}={TRADE[key]}")])
+    assert done.returncode == 0, done.stderr
+    assert "portfolio" in done.stdout and "trading edge" in done.stdout
+    portfolio = json.loads((out / "portfolio.json").read_text())
+    inverse = {}
+    for symbol, source in SOURCES.items():
+        candles = load(source)
+        bundle = bundle_for(universe_dir, symbol)
+        own = backtest_bundle(bundle, candles, start=start, allow_in_sample=True,
+                              config=BacktestSpec().costs(),
+                              policy=bundle.policy.with_overrides(TRADE))
+        assert own.stats.n_trades > 0
+        stats = json.loads((out / symbol.replace("/", "-") / "stats.json").read_text())
+        assert stats["n_trades"] == own.stats.n_trades == portfolio["symbols"][symbol]["n_trades"]
+        close = candles["close"].loc[:own.start].to_numpy()[:-1]
+        inverse[symbol] = 1.0 / np.std(close[1:] / close[:-1] - 1.0)
+    total = sum(inverse.values())
+    assert portfolio["weights"] == pytest.approx({s: v / total for s, v in inverse.items()})
+    assert portfolio["n_trades"] == sum(v["n_trades"] for v in portfolio["symbols"].values())
+    assert portfolio["sharpe_ci_low"] <= portfolio["sharpe"] <= portfolio["sharpe_ci_high"]
+    assert portfolio["in_sample_bars"]["AAA/USD"] > 0
+
+    unknown = _script("backtest", str(universe_dir), "--data", f"ZZZ/USD={SOURCES['AAA/USD']}",
+                      "--data", f"AAA/USD={SOURCES['AAA/USD']}", "--out", str(tmp_path / "x"))
+    assert unknown.returncode == ConfigError.exit_code, unknown.stderr
+    assert "AAA/USD, BBB/USD" in unknown.stderr and not (tmp_path / "x").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,7 +17,10 @@ def backtest(
     bundle: Annotated[Path, typer.Argument(
         help="Bundle directory (from `tradewind run`; a run over several symbols: its "
         "bundle folder, with --symbol).")],
-    data: Annotated[str, typer.Option(help="Candles: path, sample:, synthetic: or store:.")],
+    data: Annotated[list[str], typer.Option(
+        help="Candles: path, sample:, synthetic: or store:. A run's bundle folder over several "
+        "symbols without --symbol: SYMBOL=SOURCE once per symbol, traded as one equal-risk "
+        "portfolio.")],
     symbol: Annotated[str | None, typer.Option(
         help="Whose bundle to trade, in a bundle of several symbols (the candles are that "
         "symbol's).")] = None,
@@ -37,18 +40,16 @@ def backtest(
     """Backtest a bundle after fees and slippage with its own trade policy.
 
     ``--set`` keys are those of `backtest:` (costs), and ``policy.*`` overrides the bundle's
-    trade policy (e.g. ``--set policy.threshold=0.6``). A run over several symbols is
-    backtested one symbol at a time: its bundle folder and ``--symbol``.
+    trade policy (e.g. ``--set policy.threshold=0.6``). A run over several symbols: its
+    bundle folder and ``--symbol`` trade one symbol; ``--data SYMBOL=SOURCE`` for two or
+    more of its symbols trades them side by side as an equal-risk portfolio.
     """
-    import pandas as pd
-
-    from tradewind.artifacts.universe import bundle_for
+    from tradewind.artifacts.universe import bundle_for, is_universe
     from tradewind.backtest.of_bundle import backtest_bundle
     from tradewind.config import BacktestSpec, apply_overrides, parse_overrides, validate_section
-    from tradewind.data import load, write_bytes_atomic, write_parquet_atomic, write_text_atomic
+    from tradewind.data import load
     from tradewind.exceptions import ConfigError
     from tradewind.features.cross import references_from_pairs
-    from tradewind.report.charts import equity_png
 
     pairs = parse_overrides(set_ or [])
     policy_keys = {k: v for k, v in pairs.items() if k.startswith("policy.")}
@@ -57,10 +58,18 @@ def backtest(
         raise ConfigError("backtest --set exits.*: the exits belong to the trade policy; use "
                           "--set policy.exits.stop_loss=... (and so on)")
     spec = validate_section(BacktestSpec, apply_overrides({}, rest), "--set")
+    if symbol is None and len(data) > 1 and is_universe(bundle):
+        _portfolio(bundle, _symbol_sources(bundle, data), spec, policy_keys, from_, to,
+                   allow_in_sample, reference, out)
+        return
+    if len(data) != 1:
+        raise ConfigError(f"backtest: {len(data)} --data given; give one (several, as "
+                          "SYMBOL=SOURCE, only for a run's bundle folder over several symbols "
+                          "without --symbol)")
     loaded = bundle_for(bundle, symbol)
     references = references_from_pairs(loaded.feature_spec.cross, reference)
     done = backtest_bundle(
-        loaded, load(data), policy=loaded.policy.with_overrides(policy_keys, "--set"),
+        loaded, load(data[0]), policy=loaded.policy.with_overrides(policy_keys, "--set"),
         start=from_, end=to, allow_in_sample=allow_in_sample, config=spec.costs(),
         references=references,
     )
@@ -70,9 +79,20 @@ def backtest(
         title = f"[bold red]IN-SAMPLE ({done.in_sample_bars} bars the model was trained on)[/] " + title
     print_table(title, ["statistic", "value"], [(k, _fmt(v)) for k, v in stats.items()],
                 no_wrap=("statistic", "value"))
+    _write_one(out, done, spec.initial_equity)
+    console.print(f"wrote {out}/equity.parquet, trades.parquet, trades.csv, equity.png, stats.json")
+
+
+def _write_one(out: Path, done: Any, initial_equity: float) -> None:
+    """equity.parquet (with buy-and-hold), trades.parquet/.csv, equity.png and stats.json."""
+    import pandas as pd
+
+    from tradewind.data import write_bytes_atomic, write_parquet_atomic, write_text_atomic
+    from tradewind.report.charts import equity_png
+
     out.mkdir(parents=True, exist_ok=True)
     result = done.result
-    hold = spec.initial_equity * result.close / result.close[0]
+    hold = initial_equity * result.close / result.close[0]
     curve = pd.DataFrame({"equity": result.equity, "buy_and_hold": hold}, index=result.index)
     write_parquet_atomic(curve, out / "equity.parquet")
     write_parquet_atomic(result.trades, out / "trades.parquet")
@@ -80,8 +100,75 @@ def backtest(
     write_bytes_atomic(out / "equity.png",
                        equity_png(result.equity, list(result.index), benchmark=hold))
     write_text_atomic(out / "stats.json", json.dumps(
-        {**stats, "in_sample_bars": done.in_sample_bars, "policy": done.policy.model_dump(mode="json")}, indent=2))
-    console.print(f"wrote {out}/equity.parquet, trades.parquet, trades.csv, equity.png, stats.json")
+        {**done.stats.to_dict(), "in_sample_bars": done.in_sample_bars,
+         "policy": done.policy.model_dump(mode="json")}, indent=2))
+
+
+def _symbol_sources(bundle: Path, data: list[str]) -> dict[str, str]:
+    """``--data SYMBOL=SOURCE`` values → each symbol's source (symbols of the universe)."""
+    from tradewind.artifacts.universe import read_universe_index
+    from tradewind.exceptions import ConfigError
+
+    known = read_universe_index(bundle).symbols
+    pairs: dict[str, str] = {}
+    for item in data:
+        name, sep, source = item.partition("=")
+        if not sep or name not in known or not source:
+            raise ConfigError(f"backtest --data {item!r}: with several --data each is "
+                              f"SYMBOL=SOURCE for a symbol of {bundle} ({', '.join(known)})")
+        if name in pairs:
+            raise ConfigError(f"backtest --data: {name} is given twice; give one source each")
+        pairs[name] = source
+    return pairs
+
+
+def _portfolio(bundle: Path, sources: dict[str, str], spec: Any, policy_keys: dict[str, Any],
+               start: str | None, end: str | None, allow_in_sample: bool,
+               reference: list[str] | None, out: Path) -> None:
+    """Trade each symbol with its own bundle, print each and the equal-risk portfolio (Sharpe
+    with its interval, symbols resampled jointly), write each under OUT/<symbol>/ and
+    OUT/portfolio.json."""
+    from tradewind.artifacts.universe import bundle_for, read_universe_index
+    from tradewind.backtest.of_universe import backtest_universe
+    from tradewind.data import load
+    from tradewind.data.atomic import write_json_atomic
+    from tradewind.features.cross import references_from_pairs
+
+    index = read_universe_index(bundle)
+    first = next(iter(sources))
+    references = references_from_pairs(bundle_for(bundle, first).feature_spec.cross, reference)
+    done = backtest_universe(
+        bundle, {symbol: load(source) for symbol, source in sources.items()},
+        policy_overrides=policy_keys, config=spec.costs(), start=start, end=end,
+        allow_in_sample=allow_in_sample, references=references)
+    p = done.portfolio
+    level = f"{p['sharpe_ci_level']:.0%}"
+    rows = []
+    for symbol, one in done.symbols.items():
+        s = one.stats
+        rows.append((symbol + (" [IN-SAMPLE]" if one.in_sample_bars else ""),
+                     f"{one.start} → {one.end}", str(s.n_trades), _fmt(s.sharpe),
+                     f"[{_fmt(s.sharpe_ci_low)}, {_fmt(s.sharpe_ci_high)}]",
+                     _fmt(s.total_return), _fmt(s.max_drawdown),
+                     f"{p['weights'][symbol]:.3f}"))
+    rows.append(("portfolio", "", str(p["n_trades"]), _fmt(p["sharpe"]),
+                 f"[{_fmt(p['sharpe_ci_low'])}, {_fmt(p['sharpe_ci_high'])}]",
+                 _fmt(p["total_return"]), _fmt(p["max_drawdown"]), "1"))
+    tainted = [s for s, one in done.symbols.items() if one.in_sample_bars]
+    warning = (f"[bold red]IN-SAMPLE ({', '.join(tainted)}: bars the models were trained on)[/] "
+               if tainted else "")
+    print_table(warning + f"Portfolio backtest after {spec.fee_bps} bps fee + {spec.slippage_bps} bps "
+                f"slippage per side (trading edge; Sharpe annualised, {level} interval, "
+                "symbols resampled jointly)",
+                ["symbol", "bars traded", "trades", "Sharpe", f"Sharpe {level} CI",
+                 "total return", "max drawdown", "weight"], rows, no_wrap=("symbol",))
+    for symbol, one in done.symbols.items():
+        _write_one(out / index.folders[symbol], one, spec.initial_equity)
+    write_json_atomic(out / "portfolio.json", {
+        **p, "in_sample_bars": {s: d.in_sample_bars for s, d in done.symbols.items()}})
+    console.print(f"wrote {out}/portfolio.json and each symbol's files under "
+                  f"{', '.join(f'{out}/{index.folders[s]}' for s in done.symbols)}",
+                  highlight=False)
 
 
 def _fmt(value: object) -> str:
