@@ -12,12 +12,16 @@ import contextlib
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tradewind.exceptions import ConfigError
 
 __all__ = ["RAY_ENV", "local_cpus", "ray_session"]
+
+log = logging.getLogger(__name__)
 
 # Set before Ray is imported; a user's own setting wins.
 RAY_ENV = {
@@ -32,6 +36,29 @@ def local_cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+# A Ray Client server that was reached but could not start the per-client server behind it
+# (a cluster still starting, or busy) says so; a later attempt usually succeeds.
+_SERVER_SIDE_FAILURE = "Initialization failure from server"
+_ATTEMPTS = 3
+_PAUSE_S = 5.0
+
+
+def _connect(ray: Any, address: str, common: dict[str, Any]) -> None:
+    """``ray.init(address)``, tried again (up to three times, 5 s apart) only when the
+    cluster answered that its client server failed to start; any other failure at once."""
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            ray.init(address=address, **common)
+            return
+        except ConnectionError as err:
+            if _SERVER_SIDE_FAILURE not in str(err) or attempt == _ATTEMPTS:
+                raise
+            log.warning("the Ray cluster at %s could not start a client server (attempt %d "
+                        "of %d); trying again in %.0f s", address, attempt, _ATTEMPTS, _PAUSE_S)
+            ray.shutdown()  # whatever the failed attempt set up
+            time.sleep(_PAUSE_S)
 
 
 @contextlib.contextmanager
@@ -57,7 +84,7 @@ def ray_session(address: str | None, scratch: Path) -> Iterator[Path]:
             common = {"logging_level": logging.WARNING, "log_to_driver": False}
             if address:
                 try:
-                    ray.init(address=address, **common)
+                    _connect(ray, address, common)
                 except ConnectionError as err:
                     raise ConfigError(
                         f"cannot reach the Ray cluster at {address}: {err}. Clusters of Ray "
