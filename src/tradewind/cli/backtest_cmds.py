@@ -8,7 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from tradewind.cli.common import ReferenceOption, SetOption, console, print_table
+from tradewind.cli.common import (
+    ReferenceOption,
+    SetOption,
+    console,
+    print_table,
+    symbol_sources,
+)
 
 __all__ = ["backtest"]
 
@@ -44,7 +50,7 @@ def backtest(
     bundle folder and ``--symbol`` trade one symbol; ``--data SYMBOL=SOURCE`` for two or
     more of its symbols trades them side by side as an equal-risk portfolio.
     """
-    from tradewind.artifacts.universe import bundle_for, is_universe
+    from tradewind.artifacts.universe import bundle_for, is_universe, read_universe_index
     from tradewind.backtest.of_bundle import backtest_bundle
     from tradewind.config import BacktestSpec, apply_overrides, parse_overrides, validate_section
     from tradewind.data import load
@@ -59,8 +65,9 @@ def backtest(
                           "--set policy.exits.stop_loss=... (and so on)")
     spec = validate_section(BacktestSpec, apply_overrides({}, rest), "--set")
     if symbol is None and len(data) > 1 and is_universe(bundle):
-        _portfolio(bundle, _symbol_sources(bundle, data), spec, policy_keys, from_, to,
-                   allow_in_sample, reference, out)
+        index = read_universe_index(bundle)
+        _portfolio(index, symbol_sources(data, index.symbols, f"a symbol of {bundle}"), spec,
+                   policy_keys, from_, to, allow_in_sample, reference, out)
         return
     if len(data) != 1:
         raise ConfigError(f"backtest: {len(data)} --data given; give one (several, as "
@@ -104,41 +111,22 @@ def _write_one(out: Path, done: Any, initial_equity: float) -> None:
          "policy": done.policy.model_dump(mode="json")}, indent=2))
 
 
-def _symbol_sources(bundle: Path, data: list[str]) -> dict[str, str]:
-    """``--data SYMBOL=SOURCE`` values → each symbol's source (symbols of the universe)."""
-    from tradewind.artifacts.universe import read_universe_index
-    from tradewind.exceptions import ConfigError
-
-    known = read_universe_index(bundle).symbols
-    pairs: dict[str, str] = {}
-    for item in data:
-        name, sep, source = item.partition("=")
-        if not sep or name not in known or not source:
-            raise ConfigError(f"backtest --data {item!r}: with several --data each is "
-                              f"SYMBOL=SOURCE for a symbol of {bundle} ({', '.join(known)})")
-        if name in pairs:
-            raise ConfigError(f"backtest --data: {name} is given twice; give one source each")
-        pairs[name] = source
-    return pairs
-
-
-def _portfolio(bundle: Path, sources: dict[str, str], spec: Any, policy_keys: dict[str, Any],
+def _portfolio(index: Any, sources: dict[str, str], spec: Any, policy_keys: dict[str, Any],
                start: str | None, end: str | None, allow_in_sample: bool,
                reference: list[str] | None, out: Path) -> None:
     """Trade each symbol with its own bundle, print each and the equal-risk portfolio (Sharpe
     with its interval, symbols resampled jointly), write each under OUT/<symbol>/ and
     OUT/portfolio.json."""
-    from tradewind.artifacts.universe import bundle_for, read_universe_index
+    from tradewind.artifacts.universe import bundle_for
     from tradewind.backtest.of_universe import backtest_universe
     from tradewind.data import load
     from tradewind.data.atomic import write_json_atomic
     from tradewind.features.cross import references_from_pairs
 
-    index = read_universe_index(bundle)
-    first = next(iter(sources))
-    references = references_from_pairs(bundle_for(bundle, first).feature_spec.cross, reference)
+    first = bundle_for(index.path, next(iter(sources)))
+    references = references_from_pairs(first.feature_spec.cross, reference)
     done = backtest_universe(
-        bundle, {symbol: load(source) for symbol, source in sources.items()},
+        index.path, {symbol: load(source) for symbol, source in sources.items()},
         policy_overrides=policy_keys, config=spec.costs(), start=start, end=end,
         allow_in_sample=allow_in_sample, references=references)
     p = done.portfolio

@@ -173,3 +173,21 @@ ReferenceOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def symbol_sources(items: Sequence[str], known: Sequence[str], what: str) -> dict[str, str]:
+    """``--data SYMBOL=SOURCE`` values → each symbol's source, in the order given. A value
+    that is not ``SYMBOL=SOURCE`` for one of ``known`` (``what`` says whose symbols they
+    are), or a symbol given twice, is a usage error naming it."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        name, sep, source = item.partition("=")
+        if not sep or name not in known or not source:
+            raise typer.BadParameter(
+                f"{item!r} is not SYMBOL=SOURCE for {what} ({', '.join(known)}); give e.g. "
+                f"--data {known[0]}=candles.parquet", param_hint="'--data'")
+        if name in pairs:
+            raise typer.BadParameter(f"{name} has two sources ({pairs[name]!r}, {source!r}); "
+                                     "give one --data per symbol", param_hint="'--data'")
+        pairs[name] = source
+    return pairs

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tradewind.cli.common import AllowRefusedOption, SetOption, console
+from tradewind.cli.common import AllowRefusedOption, SetOption, console, symbol_sources
 
 __all__ = ["live", "split_live_overrides"]
 
@@ -193,18 +193,7 @@ def _replay_sources(data: list[str], symbols: list[str]) -> dict[str, str]:
     """
     if len(symbols) == 1 and len(data) == 1:
         return {symbols[0]: data[0].removeprefix(f"{symbols[0]}=")}
-    pairs: dict[str, str] = {}
-    for item in data:
-        name, sep, source = item.partition("=")
-        if not sep or name not in symbols or not source:
-            raise typer.BadParameter(
-                f"{item!r} is not SYMBOL=SOURCE for one of the --symbol values "
-                f"({', '.join(symbols)}); give e.g. --data {symbols[0]}=candles.parquet",
-                param_hint="'--data'")
-        if name in pairs:
-            raise typer.BadParameter(f"{name} has two sources ({pairs[name]!r}, {source!r}); "
-                                     "give one --data per symbol", param_hint="'--data'")
-        pairs[name] = source
+    pairs = symbol_sources(data, symbols, "one of the --symbol values")
     missing = [s for s in symbols if s not in pairs]
     if missing:
         raise typer.BadParameter(f"no --data for {', '.join(missing)}; give --data SYMBOL=SOURCE "
