@@ -134,6 +134,11 @@ def sign_bundle(bundle_dir: str | Path, private_key: str | Path) -> Path:
     bundle_dir = Path(bundle_dir)
     key = load_private_key(private_key)
     verify_checksums(bundle_dir)
+    return _write_signature(bundle_dir, key)
+
+
+def _write_signature(bundle_dir: Path, key: Ed25519PrivateKey) -> Path:
+    """Write ``signature.ed25519`` for a bundle whose checksums were just verified."""
     document = {
         "algorithm": "ed25519",
         "key_sha256": key_id(key.public_key()),
@@ -160,10 +165,10 @@ def sign_bundles(path: str | Path, private_key: str | Path) -> dict[str, Path]:
     if not is_universe(path):
         return {"": sign_bundle(path, private_key)}
     folders = universe_folders(path)
-    load_private_key(private_key)  # a bad key fails before anything is checked or written
+    key = load_private_key(private_key)  # a bad key fails before anything is checked or written
     for folder in folders.values():
         verify_checksums(folder)
-    return {symbol: sign_bundle(folder, private_key) for symbol, folder in folders.items()}
+    return {symbol: _write_signature(folder, key) for symbol, folder in folders.items()}
 
 
 def verify_signature(bundle_dir: str | Path, public_key: str | Path | Ed25519PublicKey) -> None:
